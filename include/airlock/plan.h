@@ -1,0 +1,65 @@
+/* airlock/plan.h - the delta plan: how each entry of a target version is
+ * carried from a base version (unchanged, copied, delta-coded, or whole).
+ * The plan is what MANIFEST.json describes (doc/bundle-format.md) and what
+ * the payload writer encodes. Read the struct fields; create and free with
+ * the functions below. */
+#ifndef AIRLOCK_PLAN_H
+#define AIRLOCK_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "airlock/error.h"
+#include "airlock/io.h"
+#include "airlock/objstore.h"
+#include "airlock/tree.h"
+
+enum airlock_plan_source {
+	AIRLOCK_SRC_WHOLE,      /* data travels as files/<path> */
+	AIRLOCK_SRC_COPY,       /* same bytes as base entry `from` */
+	AIRLOCK_SRC_DELTA,      /* bytes [offset, offset+size) of frame `frame` */
+	AIRLOCK_SRC_SYMLINK,    /* a symlink; target text in the tree entry */
+};
+
+struct airlock_plan_entry {
+	const struct airlock_tree_entry *target;   /* entry of the target tree */
+	enum airlock_plan_source source;
+	const struct airlock_tree_entry *from;     /* COPY: entry of the base tree */
+	size_t frame;                              /* DELTA: index into frames */
+	uint64_t offset;                           /* DELTA: offset in the frame output */
+};
+
+struct airlock_plan_frame {
+	const struct airlock_tree_entry **bases;   /* base entries, concatenated in order */
+	size_t nbases;
+	uint64_t base_size;                        /* sum of their sizes (> 0) */
+	size_t *members;                           /* indices into entries, in order */
+	size_t nmembers;
+	uint64_t size;                             /* sum of the members' sizes */
+};
+
+struct airlock_plan {
+	const struct airlock_tree_entry **removed; /* base entries absent from target, sorted */
+	size_t nremoved;
+	struct airlock_plan_entry *entries;        /* new or changed entries, sorted by path */
+	size_t nentries;
+	struct airlock_plan_frame *frames;
+	size_t nframes;
+};
+
+struct airlock_plan_options {
+	int level;                 /* zstd level for delta frames; 19 by default */
+};
+
+/* Plans target against base (NULL for a full bundle: every file whole).
+ * Base and target trees must stay alive while the plan is used. File
+ * contents are read from os (both versions' objects must be in it).
+ * Entries identical in path, type, mode and hash are unchanged and do not
+ * appear. */
+enum airlock_code airlock_plan_make(struct airlock_plan **out, const struct airlock_tree *base,
+    const struct airlock_tree *target, const struct airlock_objstore *os,
+    const struct airlock_plan_options *opt, const struct airlock_progress *progress,
+    struct airlock_err *err);
+void airlock_plan_free(struct airlock_plan *p);
+
+#endif
