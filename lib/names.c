@@ -93,7 +93,7 @@ enum airlock_code airlock_receipt_parse(struct airlock_receipt *r, const char *s
 		    colon + 1, AIRLOCK_RECEIPT_PREFIX_LEN);
 		goto bad;
 	}
-	snprintf(r->feed, sizeof r->feed, "%s", buf);
+	memcpy(r->feed, buf, strlen(buf) + 1);   /* fits: the name check bounds it */
 	airlock_hex_encode(r->prefix, raw, sizeof raw);
 	return AIRLOCK_OK;
 bad:
