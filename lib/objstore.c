@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "airlock/fault.h"
 #include "airlock/hash.h"
 #include "airlock/io.h"
 
@@ -110,6 +111,7 @@ static enum airlock_code publish(struct airlock_objstore *os, const char *tmp,
 		unlinkat(os->dfd, tmp, 0);
 		return AIRLOCK_OK;     /* same name, same content: keep the old one */
 	}
+	airlock_fault_point("objstore.rename");
 	if (renameat(os->dfd, tmp, os->dfd, rel) != 0)
 		return airlock_fail_errno(err, AIRLOCK_E_FAILED, errno,
 		    "cannot move '%s/%s' into the object store", os->dir, tmp);
