@@ -88,4 +88,19 @@ enum airlock_code airlock_minisign_verify(const struct airlock_minisign_pub *pub
 enum airlock_code airlock_minisign_sig_key_id(uint8_t id[AIRLOCK_MINISIGN_KEYID_BYTES],
     const char *sig_text, size_t sig_len, struct airlock_err *err);
 
+/* The inline form alone (the second line of a public key file, minisign -P);
+ * AIRLOCK_E_FAILED if it is not a valid Ed25519 public key. */
+enum airlock_code airlock_minisign_pub_from_base64(struct airlock_minisign_pub *pub,
+    const char *b64, struct airlock_err *err);
+
+/* Secret key files, shared by the minisign and age modules. write creates
+ * path with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, fsyncs it and removes it
+ * again on failure. read refuses anything but a regular file with no
+ * group/other permission bits (hint: chmod 600) and returns at most max bytes
+ * in a sodium_malloc'd, NUL-terminated buffer (sodium_free wipes it). */
+enum airlock_code airlock_secret_file_write(const char *path, const void *data, size_t len,
+    struct airlock_err *err);
+enum airlock_code airlock_secret_file_read(const char *path, size_t max, char **out,
+    size_t *len, struct airlock_err *err);
+
 #endif
