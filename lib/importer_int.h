@@ -1,0 +1,26 @@
+/* importer_int.h - what the importer's lib/ files share (not public). */
+#ifndef AIRLOCK_IMPORTER_INT_H
+#define AIRLOCK_IMPORTER_INT_H
+
+#include <sqlite3.h>
+
+#include "airlock/age.h"
+#include "airlock/importer.h"
+#include "airlock/objstore.h"
+#include "airlock/store.h"
+
+#define HOME_PATH_MAX 4096
+
+struct airlock_importer {
+	char home[HOME_PATH_MAX];
+	struct airlock_store *store;
+	struct airlock_age_identity *identity;   /* set by unlock */
+};
+
+/* "ok" or the code's name, for audit rows. */
+const char *importer_result_name(enum airlock_code c);
+/* Quarantines a refused bundle: copies it (best effort) and records it. */
+void importer_quarantine(struct airlock_importer *im, const struct airlock_bundle_ref *ref,
+    const struct airlock_verdict *v);
+
+#endif
