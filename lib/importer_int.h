@@ -23,4 +23,9 @@ const char *importer_result_name(enum airlock_code c);
 void importer_quarantine(struct airlock_importer *im, const struct airlock_bundle_ref *ref,
     const struct airlock_verdict *v);
 
+/* Removes retained trees beyond keep per feed (not objects: import calls
+ * this after each commit, and a walk of all objects is prune's job). */
+enum airlock_code importer_prune_trees(struct airlock_importer *im, unsigned keep, uint64_t *nv,
+    struct airlock_err *err);
+
 #endif

@@ -38,6 +38,7 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS files(feed TEXT NOT NULL, version INTEGER NOT NULL,"
     " path BLOB NOT NULL, type INTEGER NOT NULL, mode INTEGER NOT NULL, size INTEGER NOT NULL,"
     " hash BLOB NOT NULL, target BLOB, PRIMARY KEY(feed, version, path)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS files_hash ON files(hash);"
     "CREATE TABLE IF NOT EXISTS bundles(bundle_id TEXT PRIMARY KEY, feed TEXT NOT NULL,"
     " sequence INTEGER NOT NULL, imported INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS quarantine(id INTEGER PRIMARY KEY AUTOINCREMENT,"
