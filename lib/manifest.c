@@ -1,0 +1,618 @@
+/* manifest.c - MANIFEST.json: compact writer from a plan, strict parser.
+ * The parsed manifest keeps the jansson document alive and points into its
+ * strings, so nothing is copied twice. */
+#include "airlock/manifest.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "airlock/encoding.h"
+
+#define FORMAT_NAME "airlock-manifest"
+#define FRAME_NAME_LEN 17    /* "deltas/000000.zst" */
+#define FRAME_COUNT_MAX 1000000u   /* six digits */
+
+/* ---- writer ---- */
+
+static json_t *hash_json(const uint8_t h[AIRLOCK_HASH_BYTES])
+{
+	char hex[AIRLOCK_HASH_HEX_LEN + 1];
+	airlock_hash_to_hex(hex, h);
+	return json_string(hex);
+}
+
+static json_t *versions_base(const struct airlock_bundle_header *h)
+{
+	if (!h->has_base)
+		return json_null();
+	return json_pack("{s:I,s:o}", "version", (json_int_t)h->base_version,
+	    "tree", hash_json(h->base_tree));
+}
+
+static json_t *versions_target(const struct airlock_bundle_header *h)
+{
+	return json_pack("{s:I,s:o,s:I,s:I}", "version", (json_int_t)h->target_version,
+	    "tree", hash_json(h->target_tree), "files", (json_int_t)h->target_files,
+	    "bytes", (json_int_t)h->target_bytes);
+}
+
+static json_t *entry_json(const struct airlock_plan *p, const struct airlock_plan_entry *e)
+{
+	const struct airlock_tree_entry *t = e->target;
+	const char *mode = t->mode == 0755 ? "0755" : "0644";
+	if (e->source == AIRLOCK_SRC_SYMLINK)
+		return json_pack("{s:s,s:s,s:s}", "path", t->path, "type", "symlink",
+		    "target", t->link_target);
+	if (t->type != AIRLOCK_ENTRY_FILE || (t->mode != 0644 && t->mode != 0755))
+		return NULL;
+	if (e->source == AIRLOCK_SRC_WHOLE)
+		return json_pack("{s:s,s:s,s:s,s:I,s:s}", "path", t->path, "type", "file",
+		    "mode", mode, "size", (json_int_t)t->size, "source", "whole");
+	if (e->source == AIRLOCK_SRC_COPY)
+		return json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "path", t->path, "type", "file",
+		    "mode", mode, "size", (json_int_t)t->size, "source", "copy", "from", e->from->path);
+	if (e->frame >= p->nframes)
+		return NULL;
+	return json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I}", "path", t->path, "type", "file",
+	    "mode", mode, "size", (json_int_t)t->size, "source", "delta",
+	    "frame", (json_int_t)e->frame, "offset", (json_int_t)e->offset);
+}
+
+static json_t *frame_json(const struct airlock_plan_frame *f, size_t i)
+{
+	char name[32];
+	json_t *bases = json_array();
+	for (size_t j = 0; bases != NULL && j < f->nbases; j++)
+		if (json_array_append_new(bases, json_string(f->bases[j]->path)) != 0) {
+			json_decref(bases);
+			return NULL;
+		}
+	snprintf(name, sizeof(name), "deltas/%06zu.zst", i);
+	return json_pack("{s:s,s:o,s:I}", "name", name, "bases", bases, "size", (json_int_t)f->size);
+}
+
+static json_t *lists_json(const struct airlock_plan *p, json_t **frames, json_t **entries)
+{
+	json_t *removed = json_array();
+	*frames = json_array();
+	*entries = json_array();
+	for (size_t i = 0; removed != NULL && i < p->nremoved; i++)
+		if (json_array_append_new(removed, json_string(p->removed[i]->path)) != 0)
+			goto fail;
+	for (size_t i = 0; *frames != NULL && i < p->nframes; i++)
+		if (json_array_append_new(*frames, frame_json(&p->frames[i], i)) != 0)
+			goto fail;
+	for (size_t i = 0; *entries != NULL && i < p->nentries; i++)
+		if (json_array_append_new(*entries, entry_json(p, &p->entries[i])) != 0)
+			goto fail;
+	if (removed != NULL && *frames != NULL && *entries != NULL)
+		return removed;
+fail:
+	json_decref(removed);
+	json_decref(*frames);
+	json_decref(*entries);
+	return NULL;
+}
+
+enum airlock_code airlock_manifest_write(const struct airlock_plan *plan,
+    const struct airlock_bundle_header *hdr, char **json, size_t *len,
+    struct airlock_err *err)
+{
+	json_t *frames = NULL, *entries = NULL, *removed, *doc;
+	if (plan->nframes > FRAME_COUNT_MAX)
+		return airlock_fail(err, AIRLOCK_E_FAILED, "too many delta frames (%zu)", plan->nframes);
+	removed = lists_json(plan, &frames, &entries);
+	if (removed == NULL)
+		return airlock_fail(err, AIRLOCK_E_NOMEM,
+		    "cannot write the manifest (out of memory, or a plan entry of an unknown kind)");
+	doc = json_pack("{s:s,s:i,s:s,s:o,s:o,s:o,s:o,s:o}", "format", FORMAT_NAME,
+	    "format_version", 1, "feed", hdr->feed, "base", versions_base(hdr),
+	    "target", versions_target(hdr), "removed", removed, "frames", frames,
+	    "entries", entries);
+	*json = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(doc);
+	if (*json == NULL)
+		return airlock_fail(err, AIRLOCK_E_NOMEM, "cannot write the manifest (out of memory)");
+	*len = strlen(*json);
+	return AIRLOCK_OK;
+}
+
+/* ---- parser ---- */
+
+struct airlock_manifest {
+	json_t *doc;
+	const char **removed;
+	size_t nremoved;
+	struct airlock_manifest_entry *entries;
+	size_t nentries;
+	struct airlock_manifest_frame *frames;
+	size_t nframes;
+	const char **bases;          /* storage for every frame's bases */
+	size_t nwhole;
+};
+
+#define BAD(err, ...) airlock_fail((err), AIRLOCK_E_VERIFY, "manifest: " __VA_ARGS__)
+
+static enum airlock_code want_keys(json_t *obj, const char *where, const char *const *keys,
+    size_t n, struct airlock_err *err)
+{
+	const char *k;
+	json_t *v;
+	char q[80];
+	if (!json_is_object(obj))
+		return BAD(err, "%s is not an object", where);
+	json_object_foreach(obj, k, v) {
+		size_t i = 0;
+		while (i < n && strcmp(keys[i], k) != 0)
+			i++;
+		if (i == n) {
+			airlock_escape(q, sizeof(q), k, strlen(k));
+			return BAD(err, "unknown key '%s' in %s", q, where);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (json_object_get(obj, keys[i]) == NULL)
+			return BAD(err, "missing key '%s' in %s", keys[i], where);
+	return AIRLOCK_OK;
+}
+
+static enum airlock_code get_uint(json_t *obj, const char *key, const char *where, uint64_t max,
+    uint64_t *out, struct airlock_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_integer(v))
+		return BAD(err, "%s of %s is not an integer", key, where);
+	if (json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
+		return BAD(err, "%s of %s is out of range", key, where);
+	*out = (uint64_t)json_integer_value(v);
+	return AIRLOCK_OK;
+}
+
+/* A string without NUL bytes, or NULL. */
+static const char *str_of(json_t *v)
+{
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return NULL;
+	return json_string_value(v);
+}
+
+static enum airlock_code get_path(json_t *v, const char *what, const char **out,
+    struct airlock_err *err)
+{
+	const char *s = str_of(v), *why = "is not a string";
+	char q[128];
+	if (s != NULL && airlock_tree_path_check(s, strlen(s), &why) == 0) {
+		*out = s;
+		return AIRLOCK_OK;
+	}
+	if (s != NULL)
+		airlock_escape(q, sizeof(q), s, strlen(s));
+	else
+		q[0] = '\0';
+	return BAD(err, "%s '%s' %s", what, q, why);
+}
+
+static void path_msg(char *q, size_t qlen, const char *path)
+{
+	airlock_escape(q, qlen, path, strlen(path));
+}
+
+/* ---- header agreement ---- */
+
+static int hash_matches(json_t *v, const uint8_t h[AIRLOCK_HASH_BYTES])
+{
+	char hex[AIRLOCK_HASH_HEX_LEN + 1];
+	const char *s = str_of(v);
+	airlock_hash_to_hex(hex, h);
+	return s != NULL && strcmp(s, hex) == 0;
+}
+
+static int int_is(json_t *v, uint64_t want)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    (uint64_t)json_integer_value(v) == want;
+}
+
+static enum airlock_code check_versions(json_t *doc, const struct airlock_bundle_header *h,
+    struct airlock_err *err)
+{
+	static const char *const bkeys[] = { "version", "tree" };
+	static const char *const tkeys[] = { "version", "tree", "files", "bytes" };
+	json_t *b = json_object_get(doc, "base"), *t = json_object_get(doc, "target");
+	const char *feed = str_of(json_object_get(doc, "feed"));
+	if (feed == NULL || strcmp(feed, h->feed) != 0)
+		return BAD(err, "feed differs from the signed header");
+	if (!h->has_base && !json_is_null(b))
+		return BAD(err, "base differs from the signed header");
+	if (h->has_base && (want_keys(b, "base", bkeys, 2, err) != AIRLOCK_OK ||
+	    !int_is(json_object_get(b, "version"), h->base_version) ||
+	    !hash_matches(json_object_get(b, "tree"), h->base_tree)))
+		return BAD(err, "base differs from the signed header");
+	if (want_keys(t, "target", tkeys, 4, err) != AIRLOCK_OK ||
+	    !int_is(json_object_get(t, "version"), h->target_version) ||
+	    !hash_matches(json_object_get(t, "tree"), h->target_tree) ||
+	    !int_is(json_object_get(t, "files"), h->target_files) ||
+	    !int_is(json_object_get(t, "bytes"), h->target_bytes))
+		return BAD(err, "target differs from the signed header");
+	return AIRLOCK_OK;
+}
+
+/* ---- removed ---- */
+
+static enum airlock_code parse_removed(struct airlock_manifest *m, json_t *a,
+    struct airlock_err *err)
+{
+	char q[128];
+	if (!json_is_array(a))
+		return BAD(err, "removed is not an array");
+	m->nremoved = json_array_size(a);
+	if (m->nremoved > AIRLOCK_MANIFEST_REMOVED_MAX)
+		return BAD(err, "removed lists more than %llu paths",
+		    (unsigned long long)AIRLOCK_MANIFEST_REMOVED_MAX);
+	m->removed = calloc(m->nremoved + 1, sizeof(*m->removed));
+	if (m->removed == NULL)
+		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < m->nremoved; i++) {
+		if (get_path(json_array_get(a, i), "removed path", &m->removed[i], err) != AIRLOCK_OK)
+			return err->code;
+		if (i > 0 && strcmp(m->removed[i - 1], m->removed[i]) >= 0) {
+			path_msg(q, sizeof(q), m->removed[i]);
+			return BAD(err, "removed is not sorted and distinct at '%s'", q);
+		}
+	}
+	return AIRLOCK_OK;
+}
+
+/* ---- frames ---- */
+
+static enum airlock_code parse_frame(struct airlock_manifest *m, size_t i, json_t *f,
+    size_t *nbases, struct airlock_err *err)
+{
+	static const char *const keys[] = { "name", "bases", "size" };
+	struct airlock_manifest_frame *fr = &m->frames[i];
+	char want[32], where[48];
+	json_t *b;
+	snprintf(where, sizeof(where), "frame %zu", i);
+	if (want_keys(f, where, keys, 3, err) != AIRLOCK_OK)
+		return err->code;
+	snprintf(want, sizeof(want), "deltas/%06zu.zst", i);
+	fr->name = str_of(json_object_get(f, "name"));
+	if (fr->name == NULL || strcmp(fr->name, want) != 0)
+		return BAD(err, "frame %zu is not named %s", i, want);
+	if (get_uint(f, "size", where, AIRLOCK_MANIFEST_FRAME_MAX, &fr->size, err) != AIRLOCK_OK)
+		return err->code;
+	b = json_object_get(f, "bases");
+	if (!json_is_array(b) || json_array_size(b) == 0)
+		return BAD(err, "bases of frame %zu is not a non-empty array", i);
+	fr->nbases = json_array_size(b);
+	if (fr->nbases > AIRLOCK_MANIFEST_REMOVED_MAX - *nbases)
+		return BAD(err, "frames name too many bases");
+	*nbases += fr->nbases;
+	return AIRLOCK_OK;
+}
+
+static enum airlock_code fill_bases(struct airlock_manifest *m, json_t *frames, size_t nbases,
+    struct airlock_err *err)
+{
+	size_t k = 0;
+	m->bases = calloc(nbases + 1, sizeof(*m->bases));
+	if (m->bases == NULL)
+		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < m->nframes; i++) {
+		json_t *b = json_object_get(json_array_get(frames, i), "bases");
+		m->frames[i].bases = &m->bases[k];
+		for (size_t j = 0; j < m->frames[i].nbases; j++)
+			if (get_path(json_array_get(b, j), "frame base", &m->bases[k++], err) != AIRLOCK_OK)
+				return err->code;
+	}
+	return AIRLOCK_OK;
+}
+
+static enum airlock_code parse_frames(struct airlock_manifest *m, json_t *a,
+    struct airlock_err *err)
+{
+	size_t nbases = 0;
+	if (!json_is_array(a))
+		return BAD(err, "frames is not an array");
+	m->nframes = json_array_size(a);
+	if (m->nframes > FRAME_COUNT_MAX)
+		return BAD(err, "more than %u frames", FRAME_COUNT_MAX);
+	m->frames = calloc(m->nframes + 1, sizeof(*m->frames));
+	if (m->frames == NULL)
+		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < m->nframes; i++)
+		if (parse_frame(m, i, json_array_get(a, i), &nbases, err) != AIRLOCK_OK)
+			return err->code;
+	return fill_bases(m, a, nbases, err);
+}
+
+/* ---- entries ---- */
+
+/* A link target must stay inside the tree when resolved from the link's
+ * own directory: count the depth component by component. */
+static int link_target_ok(const char *path, const char *target)
+{
+	long depth = 0;
+	const char *p;
+	size_t len = strlen(target);
+	if (len == 0 || len > AIRLOCK_PATH_MAX || target[0] == '/')
+		return 0;
+	for (p = path; *p != '\0'; p++)
+		depth += *p == '/';
+	for (p = target; *p != '\0';) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			depth--;
+		else if (n > 0 && !(n == 1 && p[0] == '.'))
+			depth++;
+		if (depth < 0)
+			return 0;
+		p += n + (p[n] == '/');
+	}
+	return 1;
+}
+
+static enum airlock_code parse_symlink(struct airlock_manifest_entry *e, json_t *o,
+    const char *where, struct airlock_err *err)
+{
+	static const char *const keys[] = { "path", "type", "target" };
+	if (want_keys(o, where, keys, 3, err) != AIRLOCK_OK)
+		return err->code;
+	e->type = AIRLOCK_ENTRY_SYMLINK;
+	e->source = AIRLOCK_SRC_SYMLINK;
+	e->mode = 0777;
+	e->link_target = str_of(json_object_get(o, "target"));
+	if (e->link_target == NULL || !link_target_ok(e->path, e->link_target))
+		return BAD(err, "symlink %s has a target that is empty, absolute or leaves the tree",
+		    where);
+	e->size = strlen(e->link_target);
+	return AIRLOCK_OK;
+}
+
+static enum airlock_code parse_source(struct airlock_manifest *m,
+    struct airlock_manifest_entry *e, json_t *o, const char *src, const char *where,
+    struct airlock_err *err)
+{
+	static const char *const whole[] = { "path", "type", "mode", "size", "source" };
+	static const char *const copy[] = { "path", "type", "mode", "size", "source", "from" };
+	static const char *const delta[] = { "path", "type", "mode", "size", "source", "frame",
+		"offset" };
+	uint64_t frame;
+	if (strcmp(src, "whole") == 0) {
+		e->source = AIRLOCK_SRC_WHOLE;
+		m->nwhole++;
+		return want_keys(o, where, whole, 5, err);
+	}
+	if (strcmp(src, "copy") == 0) {
+		e->source = AIRLOCK_SRC_COPY;
+		if (want_keys(o, where, copy, 6, err) != AIRLOCK_OK)
+			return err->code;
+		return get_path(json_object_get(o, "from"), "copy source", &e->from, err);
+	}
+	if (strcmp(src, "delta") != 0)
+		return BAD(err, "source of %s is not whole, copy or delta", where);
+	e->source = AIRLOCK_SRC_DELTA;
+	if (want_keys(o, where, delta, 7, err) != AIRLOCK_OK ||
+	    get_uint(o, "frame", where, m->nframes == 0 ? 0 : m->nframes - 1, &frame, err) ||
+	    get_uint(o, "offset", where, AIRLOCK_MANIFEST_FRAME_MAX, &e->offset, err))
+		return err->code;
+	if (m->nframes == 0)
+		return BAD(err, "%s refers to a frame but there are none", where);
+	e->frame = (size_t)frame;
+	return AIRLOCK_OK;
+}
+
+static enum airlock_code parse_file(struct airlock_manifest *m, struct airlock_manifest_entry *e,
+    json_t *o, const char *where, struct airlock_err *err)
+{
+	const char *mode = str_of(json_object_get(o, "mode"));
+	const char *src = str_of(json_object_get(o, "source"));
+	e->type = AIRLOCK_ENTRY_FILE;
+	if (mode == NULL || (strcmp(mode, "0644") != 0 && strcmp(mode, "0755") != 0))
+		return BAD(err, "mode of %s is not \"0644\" or \"0755\"", where);
+	e->mode = mode[1] == '7' ? 0755 : 0644;
+	if (get_uint(o, "size", where, AIRLOCK_FILE_SIZE_MAX, &e->size, err) != AIRLOCK_OK)
+		return err->code;
+	if (src == NULL)
+		return BAD(err, "source of %s is not a string", where);
+	return parse_source(m, e, o, src, where, err);
+}
+
+static enum airlock_code parse_entry(struct airlock_manifest *m, size_t i, json_t *o,
+    struct airlock_err *err)
+{
+	struct airlock_manifest_entry *e = &m->entries[i];
+	const char *type;
+	char where[160], q[128];
+	if (!json_is_object(o))
+		return BAD(err, "entry %zu is not an object", i);
+	if (get_path(json_object_get(o, "path"), "entry path", &e->path, err) != AIRLOCK_OK)
+		return err->code;
+	path_msg(q, sizeof(q), e->path);
+	snprintf(where, sizeof(where), "entry '%s'", q);
+	if (i > 0 && strcmp(m->entries[i - 1].path, e->path) >= 0)
+		return BAD(err, "entries are not sorted and distinct at '%s'", q);
+	type = str_of(json_object_get(o, "type"));
+	if (type != NULL && strcmp(type, "symlink") == 0)
+		return parse_symlink(e, o, where, err);
+	if (type == NULL || strcmp(type, "file") != 0)
+		return BAD(err, "type of %s is not \"file\" or \"symlink\"", where);
+	return parse_file(m, e, o, where, err);
+}
+
+static enum airlock_code parse_entries(struct airlock_manifest *m, json_t *a,
+    const struct airlock_bundle_header *h, struct airlock_err *err)
+{
+	if (!json_is_array(a))
+		return BAD(err, "entries is not an array");
+	m->nentries = json_array_size(a);
+	if (m->nentries > h->target_files)
+		return BAD(err, "%zu entries, more than the %llu files of the target", m->nentries,
+		    (unsigned long long)h->target_files);
+	m->entries = calloc(m->nentries + 1, sizeof(*m->entries));
+	if (m->entries == NULL)
+		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < m->nentries; i++)
+		if (parse_entry(m, i, json_array_get(a, i), err) != AIRLOCK_OK)
+			return err->code;
+	return AIRLOCK_OK;
+}
+
+/* ---- whole-manifest rules ---- */
+
+static enum airlock_code check_disjoint(const struct airlock_manifest *m,
+    struct airlock_err *err)
+{
+	size_t i = 0, j = 0;
+	char q[128];
+	while (i < m->nremoved && j < m->nentries) {
+		int c = strcmp(m->removed[i], m->entries[j].path);
+		if (c == 0) {
+			path_msg(q, sizeof(q), m->removed[i]);
+			return BAD(err, "'%s' is both removed and an entry", q);
+		}
+		if (c < 0)
+			i++;
+		else
+			j++;
+	}
+	return AIRLOCK_OK;
+}
+
+/* Members of each frame, in manifest order, must sit at offsets 0, size0,
+ * size0+size1, ... and fill the frame exactly. */
+static enum airlock_code check_frame_offsets(struct airlock_manifest *m,
+    struct airlock_err *err)
+{
+	uint64_t *next = calloc(m->nframes + 1, sizeof(*next));
+	char q[128];
+	if (next == NULL)
+		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < m->nentries; i++) {
+		struct airlock_manifest_entry *e = &m->entries[i];
+		struct airlock_manifest_frame *f;
+		if (e->source != AIRLOCK_SRC_DELTA)
+			continue;
+		f = &m->frames[e->frame];
+		if (e->offset != next[e->frame] || e->offset > f->size ||
+		    e->size > f->size - e->offset) {
+			path_msg(q, sizeof(q), e->path);
+			free(next);
+			return BAD(err, "entry '%s' is not at the next offset of frame %zu", q, e->frame);
+		}
+		if (f->nmembers++ == 0)
+			f->first_member = i;
+		next[e->frame] += e->size;
+	}
+	for (size_t k = 0; k < m->nframes; k++) {
+		if (m->frames[k].nmembers == 0 || next[k] != m->frames[k].size) {
+			free(next);
+			return BAD(err, "frame %zu is not exactly filled by its entries", k);
+		}
+	}
+	free(next);
+	return AIRLOCK_OK;
+}
+
+static enum airlock_code parse_doc(struct airlock_manifest *m,
+    const struct airlock_bundle_header *h, struct airlock_err *err)
+{
+	static const char *const keys[] = { "format", "format_version", "feed", "base", "target",
+		"removed", "frames", "entries" };
+	const char *fmt;
+	json_t *d = m->doc;
+	if (want_keys(d, "the manifest", keys, 8, err) != AIRLOCK_OK)
+		return err->code;
+	fmt = str_of(json_object_get(d, "format"));
+	if (fmt == NULL || strcmp(fmt, FORMAT_NAME) != 0)
+		return BAD(err, "format is not \"" FORMAT_NAME "\"");
+	if (!int_is(json_object_get(d, "format_version"), 1))
+		return BAD(err, "format_version is not 1");
+	if (check_versions(d, h, err) != AIRLOCK_OK ||
+	    parse_removed(m, json_object_get(d, "removed"), err) != AIRLOCK_OK ||
+	    parse_frames(m, json_object_get(d, "frames"), err) != AIRLOCK_OK ||
+	    parse_entries(m, json_object_get(d, "entries"), h, err) != AIRLOCK_OK ||
+	    check_disjoint(m, err) != AIRLOCK_OK || check_frame_offsets(m, err) != AIRLOCK_OK)
+		return err->code;
+	if ((uint64_t)m->nwhole + m->nframes + 1 != h->entries)
+		return BAD(err, "%zu whole files and %zu frames do not make the %llu payload entries "
+		    "the header declares", m->nwhole, m->nframes, (unsigned long long)h->entries);
+	return AIRLOCK_OK;
+}
+
+enum airlock_code airlock_manifest_parse(struct airlock_manifest **out, const char *json,
+    size_t len, const struct airlock_bundle_header *hdr, struct airlock_err *err)
+{
+	struct airlock_manifest *m;
+	json_error_t jerr;
+	char q[JSON_ERROR_TEXT_LENGTH];
+	*out = NULL;
+	if (len > AIRLOCK_MANIFEST_JSON_MAX)
+		return BAD(err, "larger than %llu bytes", (unsigned long long)AIRLOCK_MANIFEST_JSON_MAX);
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
+	m->doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (m->doc == NULL) {
+		airlock_escape(q, sizeof(q), jerr.text, strlen(jerr.text));
+		airlock_manifest_free(m);
+		return BAD(err, "not valid JSON: %s (at byte %d)", q, jerr.position);
+	}
+	if (parse_doc(m, hdr, err) != AIRLOCK_OK) {
+		airlock_manifest_free(m);
+		return err->code;
+	}
+	*out = m;
+	return AIRLOCK_OK;
+}
+
+void airlock_manifest_free(struct airlock_manifest *m)
+{
+	if (m == NULL)
+		return;
+	json_decref(m->doc);
+	free(m->removed);
+	free(m->entries);
+	free(m->frames);
+	free(m->bases);
+	free(m);
+}
+
+size_t airlock_manifest_removed_count(const struct airlock_manifest *m)
+{
+	return m->nremoved;
+}
+
+const char *airlock_manifest_removed_at(const struct airlock_manifest *m, size_t i)
+{
+	return i < m->nremoved ? m->removed[i] : NULL;
+}
+
+size_t airlock_manifest_entry_count(const struct airlock_manifest *m)
+{
+	return m->nentries;
+}
+
+const struct airlock_manifest_entry *airlock_manifest_entry_at(const struct airlock_manifest *m,
+    size_t i)
+{
+	return i < m->nentries ? &m->entries[i] : NULL;
+}
+
+size_t airlock_manifest_frame_count(const struct airlock_manifest *m)
+{
+	return m->nframes;
+}
+
+const struct airlock_manifest_frame *airlock_manifest_frame_at(const struct airlock_manifest *m,
+    size_t i)
+{
+	return i < m->nframes ? &m->frames[i] : NULL;
+}
+
+size_t airlock_manifest_whole_count(const struct airlock_manifest *m)
+{
+	return m->nwhole;
+}

@@ -1,0 +1,310 @@
+/* test_manifest.c - MANIFEST.json written from a plan reads back the
+ * same, and a table of malformed manifests is refused, each with its own
+ * message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "airlock/manifest.h"
+
+/* base: a.txt, dir/big.bin, old.txt; target: a.txt (delta), b.txt (whole),
+ * c.txt (copy of old.txt), dir/big.bin (delta), link -> dir/big.bin. */
+static struct airlock_tree_entry base_e[3] = {
+	{ "a.txt", AIRLOCK_ENTRY_FILE, 0644, 10, { 0 }, NULL },
+	{ "dir/big.bin", AIRLOCK_ENTRY_FILE, 0644, 100, { 0 }, NULL },
+	{ "old.txt", AIRLOCK_ENTRY_FILE, 0644, 5, { 0 }, NULL },
+};
+static struct airlock_tree_entry tgt_e[5] = {
+	{ "a.txt", AIRLOCK_ENTRY_FILE, 0755, 12, { 0 }, NULL },
+	{ "b.txt", AIRLOCK_ENTRY_FILE, 0644, 3, { 0 }, NULL },
+	{ "c.txt", AIRLOCK_ENTRY_FILE, 0644, 5, { 0 }, NULL },
+	{ "dir/big.bin", AIRLOCK_ENTRY_FILE, 0644, 120, { 0 }, NULL },
+	{ "link", AIRLOCK_ENTRY_SYMLINK, 0777, 11, { 0 }, "dir/big.bin" },
+};
+
+struct fx {
+	const struct airlock_tree_entry *removed[1];
+	struct airlock_plan_entry entries[5];
+	const struct airlock_tree_entry *bases[2];
+	size_t members[2];
+	struct airlock_plan_frame frames[1];
+	struct airlock_plan plan;
+	struct airlock_bundle_header hdr;
+	char *json;
+	size_t len;
+};
+
+static void make_plan(struct fx *f)
+{
+	f->removed[0] = &base_e[2];
+	f->entries[0] = (struct airlock_plan_entry){ &tgt_e[0], AIRLOCK_SRC_DELTA, NULL, 0, 0 };
+	f->entries[1] = (struct airlock_plan_entry){ &tgt_e[1], AIRLOCK_SRC_WHOLE, NULL, 0, 0 };
+	f->entries[2] = (struct airlock_plan_entry){ &tgt_e[2], AIRLOCK_SRC_COPY, &base_e[2], 0, 0 };
+	f->entries[3] = (struct airlock_plan_entry){ &tgt_e[3], AIRLOCK_SRC_DELTA, NULL, 0, 12 };
+	f->entries[4] = (struct airlock_plan_entry){ &tgt_e[4], AIRLOCK_SRC_SYMLINK, NULL, 0, 0 };
+	f->bases[0] = &base_e[0];
+	f->bases[1] = &base_e[1];
+	f->members[0] = 0;
+	f->members[1] = 3;
+	f->frames[0] = (struct airlock_plan_frame){ f->bases, 2, 110, f->members, 2, 132 };
+	f->plan = (struct airlock_plan){ f->removed, 1, f->entries, 5, f->frames, 1 };
+}
+
+static void make_header(struct airlock_bundle_header *h)
+{
+	airlock_header_init(h);
+	strcpy(h->feed, "rules");
+	h->has_base = 1;
+	h->base_version = 3;
+	memset(h->base_tree, 0xab, sizeof(h->base_tree));
+	h->target_version = 4;
+	memset(h->target_tree, 0xcd, sizeof(h->target_tree));
+	h->target_files = 5;
+	h->target_bytes = 140;
+	h->entries = 3;      /* MANIFEST.json, files/b.txt, deltas/000000.zst */
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct airlock_err err;
+	airlock_err_init(&err);
+	make_plan(f);
+	make_header(&f->hdr);
+	assert_int_equal(airlock_manifest_write(&f->plan, &f->hdr, &f->json, &f->len, &err),
+	    AIRLOCK_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	free(f->json);
+	free(f);
+	return 0;
+}
+
+static void test_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct airlock_manifest *m;
+	struct airlock_err err;
+	const struct airlock_manifest_entry *e;
+	const struct airlock_manifest_frame *fr;
+	airlock_err_init(&err);
+	assert_null(strchr(f->json, '\n'));
+	assert_null(strstr(f->json, ": "));
+	assert_non_null(strstr(f->json, "{\"format\":\"airlock-manifest\",\"format_version\":1,"
+	    "\"feed\":\"rules\",\"base\":{\"version\":3,"));
+	assert_non_null(strstr(f->json, "\"removed\":[\"old.txt\"],\"frames\":[{\"name\":"
+	    "\"deltas/000000.zst\",\"bases\":[\"a.txt\",\"dir/big.bin\"],\"size\":132}]"));
+	assert_non_null(strstr(f->json, "{\"path\":\"c.txt\",\"type\":\"file\",\"mode\":\"0644\","
+	    "\"size\":5,\"source\":\"copy\",\"from\":\"old.txt\"}"));
+	assert_non_null(strstr(f->json, "{\"path\":\"link\",\"type\":\"symlink\",\"target\":"
+	    "\"dir/big.bin\"}"));
+	assert_int_equal(airlock_manifest_parse(&m, f->json, f->len, &f->hdr, &err), AIRLOCK_OK);
+	assert_int_equal(airlock_manifest_removed_count(m), 1);
+	assert_string_equal(airlock_manifest_removed_at(m, 0), "old.txt");
+	assert_int_equal(airlock_manifest_entry_count(m), 5);
+	assert_int_equal(airlock_manifest_whole_count(m), 1);
+	e = airlock_manifest_entry_at(m, 0);
+	assert_string_equal(e->path, "a.txt");
+	assert_int_equal(e->source, AIRLOCK_SRC_DELTA);
+	assert_int_equal(e->mode, 0755);
+	assert_int_equal(e->size, 12);
+	e = airlock_manifest_entry_at(m, 2);
+	assert_int_equal(e->source, AIRLOCK_SRC_COPY);
+	assert_string_equal(e->from, "old.txt");
+	e = airlock_manifest_entry_at(m, 3);
+	assert_int_equal(e->frame, 0);
+	assert_int_equal(e->offset, 12);
+	e = airlock_manifest_entry_at(m, 4);
+	assert_int_equal(e->type, AIRLOCK_ENTRY_SYMLINK);
+	assert_string_equal(e->link_target, "dir/big.bin");
+	assert_int_equal(e->size, 11);
+	assert_null(airlock_manifest_entry_at(m, 5));
+	assert_int_equal(airlock_manifest_frame_count(m), 1);
+	fr = airlock_manifest_frame_at(m, 0);
+	assert_string_equal(fr->name, "deltas/000000.zst");
+	assert_int_equal(fr->nbases, 2);
+	assert_string_equal(fr->bases[1], "dir/big.bin");
+	assert_int_equal(fr->size, 132);
+	assert_int_equal(fr->first_member, 0);
+	assert_int_equal(fr->nmembers, 2);
+	airlock_manifest_free(m);
+}
+
+static void test_full_bundle(void **state)
+{
+	struct airlock_plan_entry pe[1] = { { &tgt_e[1], AIRLOCK_SRC_WHOLE, NULL, 0, 0 } };
+	struct airlock_plan p = { NULL, 0, pe, 1, NULL, 0 };
+	struct airlock_bundle_header h;
+	struct airlock_manifest *m;
+	struct airlock_err err;
+	char *json;
+	size_t len;
+	airlock_err_init(&err);
+	make_header(&h);
+	h.has_base = 0;
+	h.entries = 2;
+	assert_int_equal(airlock_manifest_write(&p, &h, &json, &len, &err), AIRLOCK_OK);
+	assert_non_null(strstr(json, "\"base\":null"));
+	assert_non_null(strstr(json, "\"removed\":[],\"frames\":[]"));
+	assert_int_equal(airlock_manifest_parse(&m, json, len, &h, &err), AIRLOCK_OK);
+	airlock_manifest_free(m);
+	free(json);
+}
+
+static char *mutate(const char *json, const char *from, const char *to, size_t *len)
+{
+	const char *at = strstr(json, from);
+	size_t pre, n;
+	char *out;
+	if (at == NULL)
+		fail_msg("mutation anchor not found: %s", from);
+	pre = (size_t)(at - json);
+	n = strlen(json) - strlen(from) + strlen(to);
+	out = malloc(n + 1);
+	memcpy(out, json, pre);
+	memcpy(out + pre, to, strlen(to));
+	strcpy(out + pre + strlen(to), at + strlen(from));
+	*len = n;
+	return out;
+}
+
+struct bad {
+	const char *from, *to, *msg;
+};
+
+static const struct bad bads[] = {
+	{ "airlock-manifest", "airlock-bundle", "format is not" },
+	{ "\"format_version\":1", "\"format_version\":2", "format_version is not 1" },
+	{ "\"feed\":\"rules\"", "\"feed\":\"other\"", "feed differs from the signed header" },
+	{ "\"version\":3", "\"version\":2", "base differs from the signed header" },
+	{ "\"base\":{\"version\":3,", "\"base\":{\"x\":1,\"version\":3,", "unknown key 'x' in base" },
+	{ "\"base\":{", "\"base\":null,\"b\":{", "unknown key 'b' in the manifest" },
+	{ "\"version\":4", "\"version\":5", "target differs" },
+	{ "\"files\":5", "\"files\":4", "target differs" },
+	{ "\"bytes\":140", "\"bytes\":141", "target differs" },
+	{ "\"removed\":[\"old.txt\"]", "\"removed\":[\"../old.txt\"]", "removed path '../old.txt'" },
+	{ "\"removed\":[\"old.txt\"]", "\"removed\":[\"/old.txt\"]", "removed path '/old.txt'" },
+	{ "\"removed\":[\"old.txt\"]", "\"removed\":[\"old.txt\",\"old.txt\"]", "removed is not sorted and distinct" },
+	{ "\"removed\":[\"old.txt\"]", "\"removed\":[\"z\",\"old.txt\"]", "removed is not sorted and distinct" },
+	{ "\"removed\":[\"old.txt\"]", "\"removed\":[\"b.txt\"]", "'b.txt' is both removed and an entry" },
+	{ "\"removed\":[\"old.txt\"]", "\"removed\":[5]", "removed path '' is not a string" },
+	{ "\"removed\":[\"old.txt\"]", "\"removed\":{}", "removed is not an array" },
+	{ "\"removed\":[\"old.txt\"]", "\"removed\":[\"a\\u0000b\"]", "not valid JSON" },
+	{ "\"removed\":[\"old.txt\"]", "\"removed\":[\"a//b\"]", "removed path 'a//b'" },
+	{ "deltas/000000.zst", "deltas/000001.zst", "frame 0 is not named deltas/000000.zst" },
+	{ "deltas/000000.zst", "files/000000.zst", "frame 0 is not named" },
+	{ "\"bases\":[\"a.txt\",\"dir/big.bin\"]", "\"bases\":[]", "bases of frame 0 is not a non-empty array" },
+	{ "\"bases\":[\"a.txt\",", "\"bases\":[\"./a.txt\",", "frame base './a.txt'" },
+	{ "\"size\":132}", "\"size\":133}", "frame 0 is not exactly filled" },
+	{ "\"size\":132}", "\"size\":2147483649}", "size of frame 0 is out of range" },
+	{ "\"size\":132}", "\"size\":132,\"extra\":0}", "unknown key 'extra' in frame 0" },
+	{ "\"path\":\"b.txt\"", "\"path\":\"a.txt\"", "entries are not sorted and distinct at 'a.txt'" },
+	{ "\"path\":\"b.txt\"", "\"path\":\"b\\u0001.txt\"", "entry path" },
+	{ "\"path\":\"link\",\"type\":\"symlink\",\"target\":\"dir/big.bin\"",
+	  "\"path\":\"link\",\"type\":\"symlink\",\"target\":\"../x\"", "leaves the tree" },
+	{ "\"target\":\"dir/big.bin\"", "\"target\":\"/etc/passwd\"", "leaves the tree" },
+	{ "\"target\":\"dir/big.bin\"", "\"target\":\"dir/../../x\"", "leaves the tree" },
+	{ "\"target\":\"dir/big.bin\"", "\"target\":\"\"", "leaves the tree" },
+	{ "\"type\":\"symlink\"", "\"type\":\"hardlink\"", "type of entry 'link' is not" },
+	{ "\"type\":\"symlink\",\"target\":\"dir/big.bin\"", "\"type\":\"symlink\",\"target\":\"dir/big.bin\",\"mode\":\"0644\"", "unknown key 'mode' in entry 'link'" },
+	{ "\"mode\":\"0755\"", "\"mode\":\"4755\"", "mode of entry 'a.txt' is not" },
+	{ "\"mode\":\"0755\"", "\"mode\":493", "mode of entry 'a.txt' is not" },
+	{ "\"size\":3,\"source\":\"whole\"", "\"size\":-3,\"source\":\"whole\"", "size of entry 'b.txt' is out of range" },
+	{ "\"size\":3,\"source\":\"whole\"", "\"size\":4294967297,\"source\":\"whole\"", "size of entry 'b.txt' is out of range" },
+	{ "\"source\":\"whole\"", "\"source\":\"zero\"", "source of entry 'b.txt' is not whole" },
+	{ "\"source\":\"whole\"", "\"source\":\"whole\",\"from\":\"x\"", "unknown key 'from' in entry 'b.txt'" },
+	{ "\"from\":\"old.txt\"", "\"from\":\"../etc\"", "copy source '../etc'" },
+	{ "\"source\":\"copy\",\"from\":\"old.txt\"", "\"source\":\"copy\"", "missing key 'from' in entry 'c.txt'" },
+	{ "\"frame\":0,\"offset\":0", "\"frame\":1,\"offset\":0", "frame of entry 'a.txt' is out of range" },
+	{ "\"frame\":0,\"offset\":0", "\"frame\":0,\"offset\":1", "entry 'a.txt' is not at the next offset" },
+	{ "\"frame\":0,\"offset\":12", "\"frame\":0,\"offset\":13", "entry 'dir/big.bin' is not at the next offset" },
+	{ "\"size\":120", "\"size\":121", "not at the next offset" },
+	{ "\"size\":120", "\"size\":119", "frame 0 is not exactly filled" },
+	{ "\"entries\":[", "\"entries\":{},\"e\":[", "unknown key 'e'" },
+	{ "\"feed\":\"rules\"", "\"feed\":\"rules\",\"feed\":\"rules\"", "duplicate" },
+	{ "{\"format\"", "[\"format\"", "not valid JSON" },
+};
+
+static void test_malformed_table(void **state)
+{
+	struct fx *f = *state;
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		struct airlock_manifest *m = (void *)1;
+		struct airlock_err err;
+		size_t len;
+		char *bad = mutate(f->json, bads[i].from, bads[i].to, &len);
+		airlock_err_init(&err);
+		if (airlock_manifest_parse(&m, bad, len, &f->hdr, &err) != AIRLOCK_E_VERIFY)
+			fail_msg("case %zu (%s) was accepted", i, bads[i].to);
+		if (strstr(err.msg, bads[i].msg) == NULL)
+			fail_msg("case %zu: message '%s' lacks '%s'", i, err.msg, bads[i].msg);
+		assert_null(m);
+		free(bad);
+	}
+}
+
+static void test_header_counts(void **state)
+{
+	struct fx *f = *state;
+	struct airlock_manifest *m;
+	struct airlock_err err;
+	airlock_err_init(&err);
+	f->hdr.entries = 4;
+	assert_int_equal(airlock_manifest_parse(&m, f->json, f->len, &f->hdr, &err), AIRLOCK_E_VERIFY);
+	assert_non_null(strstr(err.msg, "do not make the 4 payload entries"));
+	airlock_err_init(&err);
+	f->hdr.entries = 3;
+	f->hdr.target_files = 4;
+	assert_int_equal(airlock_manifest_parse(&m, f->json, f->len, &f->hdr, &err), AIRLOCK_E_VERIFY);
+	assert_non_null(strstr(err.msg, "target differs"));
+}
+
+static void test_truncations(void **state)
+{
+	struct fx *f = *state;
+	for (size_t n = 0; n < f->len; n += 3) {
+		struct airlock_manifest *m;
+		struct airlock_err err;
+		airlock_err_init(&err);
+		assert_int_equal(airlock_manifest_parse(&m, f->json, n, &f->hdr, &err), AIRLOCK_E_VERIFY);
+	}
+}
+
+/* A frame that no entry references would decode to nothing anyone uses. */
+static void test_unreferenced_frame(void **state)
+{
+	struct fx *f = *state;
+	size_t len;
+	struct airlock_manifest *m;
+	struct airlock_err err;
+	char *bad = mutate(f->json, "\"size\":132}]",
+	    "\"size\":132},{\"name\":\"deltas/000001.zst\",\"bases\":[\"a.txt\"],\"size\":0}]", &len);
+	airlock_err_init(&err);
+	f->hdr.entries = 4;
+	assert_int_equal(airlock_manifest_parse(&m, bad, len, &f->hdr, &err), AIRLOCK_E_VERIFY);
+	assert_non_null(strstr(err.msg, "frame 1 is not exactly filled"));
+	free(bad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+		cmocka_unit_test(test_full_bundle),
+		cmocka_unit_test_setup_teardown(test_malformed_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_header_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreferenced_frame, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
