@@ -42,8 +42,12 @@ static void staging_close(struct staging *sg)
 	airlock_err_init(&ignored);
 	airlock_objstore_free(sg->os);
 	sg->os = NULL;
-	if (sg->dir[0] != '\0')
+	if (sg->dir[0] != '\0') {
 		airlock_remove_tree(sg->dir, &ignored);
+		char *slash = strrchr(sg->dir, '/');
+		*slash = '\0';
+		rmdir(sg->dir);   /* home/tmp, unless another snapshot uses it */
+	}
 	sg->dir[0] = '\0';
 }
 

@@ -167,6 +167,7 @@ int cmd_log(struct cli *c, int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage(&log_help, "log takes at most one feed name");
 	const char *feed = argc - optind == 1 ? argv[optind] : NULL;
+	rc = 0;
 	if (cli_open(c, &err) != AIRLOCK_OK ||
 	    (feed != NULL && feed_check(c->s, feed, &err) != AIRLOCK_OK) ||
 	    airlock_signer_log(c->s, feed, &list, &n, &err) != AIRLOCK_OK)
