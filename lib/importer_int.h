@@ -19,8 +19,10 @@ struct airlock_importer {
 
 /* "ok" or the code's name, for audit rows. */
 const char *importer_result_name(enum airlock_code c);
-/* Quarantines a refused bundle: copies it (best effort) and records it. */
-void importer_quarantine(struct airlock_importer *im, const struct airlock_bundle_ref *ref,
+/* Quarantines a refused bundle: records it (source names it for people),
+ * copies the bytes at copy_from into HOME/quarantine/ID.bundle (best
+ * effort: a full disk leaves the record without a copy) and audits it. */
+void importer_quarantine(struct airlock_importer *im, const char *source, const char *copy_from,
     const struct airlock_verdict *v);
 
 /* Removes retained trees beyond keep per feed (not objects: import calls
