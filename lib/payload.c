@@ -415,7 +415,7 @@ static enum airlock_code put_all(struct writer *w, const struct airlock_plan *pl
 		    put_whole(w, os, plan->entries[i].target) != AIRLOCK_OK)
 			return w->err->code;
 	for (size_t i = 0; i < plan->nframes; i++) {
-		struct frame_out f;
+		struct frame_out f = { NULL, 0, 0 };
 		char name[32];
 		enum airlock_code rc;
 		if (worker_take(wk, i, &f, w->err) != AIRLOCK_OK)
