@@ -151,7 +151,7 @@ static int footer_item(struct ui *ui, int x, const struct binding *b)
 	if (x + need > COLS)
 		return x;
 	x += put(ui, LINES - 1, x, COLS - x, ROLE_KEY, b->label);
-	x += putf(ui, LINES - 1, x, COLS - x, ROLE_KEYTEXT, "%s ", b->name);
+	x += putf(ui, LINES - 1, x, COLS - x, ROLE_KEYTEXT, " %s", b->name);
 	return x + 1;
 }
 
@@ -288,23 +288,20 @@ static void draw_dialog(struct ui *ui, const struct dialog *d)
 	draw_box(ui, r, ROLE_DIALOG, d->title);
 	for (int i = 0; i < n; i++)
 		put(ui, r.y + 1 + i, r.x + 2, w - 4, i == 0 ? role : ROLE_DIALOG, lines[i]);
-	int y = r.y + 1 + n + 1;
 	if (d->kind == D_TYPED || d->kind == D_INPUT) {
-		fill(ui, y - 1, r.x + 2, w - 4, ROLE_NORMAL);
-		if (d->hidden)
-			putf(ui, y - 1, r.x + 2, w - 4, ROLE_NORMAL, "(hidden, %zu typed)_",
-			    strlen(d->buf));
-		else {
+		int y = r.y + n + 2;
+		fill(ui, y, r.x + 2, w - 4, ROLE_NORMAL);
+		if (d->hidden) {
+			putf(ui, y, r.x + 2, w - 4, ROLE_NORMAL, "(hidden, %zu typed)_", strlen(d->buf));
+		} else {
 			size_t bl = strlen(d->buf);
 			size_t skip = bl > (size_t)(w - 6) ? bl - (size_t)(w - 6) : 0;
-			putf(ui, y - 1, r.x + 2, w - 4, ROLE_NORMAL, "%s_", d->buf + skip);
+			putf(ui, y, r.x + 2, w - 4, ROLE_NORMAL, "%s_", d->buf + skip);
 		}
-		y++;
 	}
 	const char *keys = d->kind == D_MESSAGE ? "Enter: close" :
 	    d->kind == D_CONFIRM ? "y: yes   n/Esc: no" : "Enter: accept   Esc: cancel";
-	put(ui, y - 1 + (d->kind == D_TYPED || d->kind == D_INPUT ? 0 : 0), r.x + 2, w - 4,
-	    ROLE_DIALOG, keys);
+	put(ui, r.y + h - 2, r.x + 2, w - 4, ROLE_DIALOG, keys);
 }
 
 /* Line editing: characters append (as UTF-8), Backspace removes one
