@@ -9,6 +9,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -462,6 +463,12 @@ static enum airlock_code write_stream(const struct airlock_plan *plan, const cha
 	struct writer w;
 	struct worker wk;
 	enum airlock_code rc;
+	/* libarchive converts names through the thread's locale; UTF-8 names
+	 * need a UTF-8 one (in "C" it crashes or writes hdrcharset=BINARY). */
+	locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), old;
+	if (loc == (locale_t)0)
+		return airlock_fail(err, AIRLOCK_E_FAILED, "the C.UTF-8 locale is not available");
+	old = uselocale(loc);
 	memset(&w, 0, sizeof(w));
 	w.err = err;
 	w.progress = progress;
@@ -486,6 +493,8 @@ static enum airlock_code write_stream(const struct airlock_plan *plan, const cha
 	lim->entries = w.entries;
 	ZSTD_freeCCtx(w.z.c);
 	free(w.z.out);
+	uselocale(old);
+	freelocale(loc);
 	return rc == AIRLOCK_OK ? AIRLOCK_OK : err->code;
 }
 

@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,13 @@ struct airlock_payload_reader {
 	size_t next_delta;
 	uint64_t entries;
 	uint64_t remaining;          /* of the current member */
+	locale_t loc;                /* C.UTF-8, for libarchive's name conversions */
 };
+
+/* libarchive converts names through the thread's locale: pax UTF-8 names
+ * give ARCHIVE_WARN in "C". Every call into it runs under C.UTF-8. */
+#define IN_UTF8(r, old) ((old) = uselocale((r)->loc))
+#define OUT_UTF8(old) uselocale(old)
 
 #define BAD(err, ...) airlock_fail((err), AIRLOCK_E_VERIFY, "payload: " __VA_ARGS__)
 
@@ -269,11 +276,17 @@ enum airlock_code airlock_payload_reader_new(struct airlock_payload_reader **out
     struct airlock_err *err)
 {
 	struct airlock_payload_reader *r = calloc(1, sizeof(*r));
+	locale_t old;
 	*out = NULL;
 	if (r == NULL)
 		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
 	r->in = in;
 	r->lim = *lim;
+	r->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (r->loc == (locale_t)0) {
+		airlock_payload_reader_free(r);
+		return airlock_fail(err, AIRLOCK_E_FAILED, "the C.UTF-8 locale is not available");
+	}
 	airlock_err_init(&r->cb_err);
 	r->d = ZSTD_createDCtx();
 	r->inbuf = malloc(IN_SIZE);
@@ -283,6 +296,7 @@ enum airlock_code airlock_payload_reader_new(struct airlock_payload_reader **out
 		airlock_payload_reader_free(r);
 		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
 	}
+	IN_UTF8(r, old);
 	if (lim->window_log < AIRLOCK_WINDOW_LOG_MIN || lim->window_log > 31 ||
 	    ZSTD_isError(ZSTD_DCtx_setParameter(r->d, ZSTD_d_windowLogMax, lim->window_log)) ||
 	    archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
@@ -290,9 +304,11 @@ enum airlock_code airlock_payload_reader_new(struct airlock_payload_reader **out
 	    read_manifest(r, err) != AIRLOCK_OK) {
 		if (err->code == AIRLOCK_OK)
 			ar_fail(r, "cannot open the payload", err);
+		OUT_UTF8(old);
 		airlock_payload_reader_free(r);
 		return err->code;
 	}
+	OUT_UTF8(old);
 	r->phase = PH_FILES;
 	*out = r;
 	return AIRLOCK_OK;
@@ -329,8 +345,8 @@ static enum airlock_code finish(struct airlock_payload_reader *r, struct airlock
 	return AIRLOCK_OK;
 }
 
-enum airlock_code airlock_payload_reader_next(struct airlock_payload_reader *r,
-    const char **name, uint64_t *size, struct airlock_err *err)
+static enum airlock_code next_member(struct airlock_payload_reader *r, const char **name,
+    uint64_t *size, struct airlock_err *err)
 {
 	struct archive_entry *e;
 	const char *n;
@@ -357,6 +373,17 @@ enum airlock_code airlock_payload_reader_next(struct airlock_payload_reader *r,
 	*name = r->name;
 	*size = r->remaining = (uint64_t)archive_entry_size(e);
 	return AIRLOCK_OK;
+}
+
+enum airlock_code airlock_payload_reader_next(struct airlock_payload_reader *r,
+    const char **name, uint64_t *size, struct airlock_err *err)
+{
+	locale_t old;
+	enum airlock_code rc;
+	IN_UTF8(r, old);
+	rc = next_member(r, name, size, err);
+	OUT_UTF8(old);
+	return rc;
 }
 
 ssize_t airlock_payload_reader_read(struct airlock_payload_reader *r, void *buf, size_t len,
@@ -401,5 +428,7 @@ void airlock_payload_reader_free(struct airlock_payload_reader *r)
 	free(r->manifest);
 	free(r->name);
 	free(r->last_file);
+	if (r->loc != (locale_t)0)
+		freelocale(r->loc);
 	free(r);
 }

@@ -244,7 +244,7 @@ static void test_trailing_and_truncated(void **state)
 static void test_zero_first_block(void **state)
 {
 	struct fx *f = *state;
-	uint8_t *b = calloc(1, f->len + 512);
+	uint8_t *b = calloc(1, f->len + 8192);
 	expect_refused(f, b, 8192, "does not start with bundle.json");
 	memcpy(b + 512, f->bytes, f->len);
 	expect_refused(f, b, f->len + 512, "does not start with bundle.json");
