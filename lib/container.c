@@ -85,32 +85,60 @@ static enum airlock_code copy_payload(struct archive *a, int payload_fd, uint64_
 	return rc;
 }
 
-enum airlock_code airlock_container_write(int out_fd, const char *json, size_t json_len,
+/* Output to a file descriptor; once stop is set every write fails at
+ * once, so that closing an abandoned archive (which pads the unwritten
+ * rest of a member with zeros) costs nothing. archive_write_fail() would
+ * avoid that too, but leaks the client filter's state in 3.6.2. */
+struct fdout {
+	int fd;
+	int stop;
+	struct airlock_err *err;
+};
+
+static la_ssize_t fd_write(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct fdout *o = ctx;
+	if (o->stop || airlock_write_all(o->fd, buf, len, "the bundle", o->err) != AIRLOCK_OK) {
+		o->stop = 1;
+		archive_set_error(a, EIO, "write failed");
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+static enum airlock_code write_members(struct archive *a, const char *json, size_t json_len,
     const char *sig, size_t sig_len, int payload_fd, uint64_t payload_size, int64_t mtime,
     struct airlock_err *err)
 {
-	struct archive *a = archive_write_new();
-	enum airlock_code rc;
-	if (a == NULL)
-		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, out_fd) != ARCHIVE_OK) {
-		rc = ar_fail(a, "cannot write the bundle", err);
-		archive_write_free(a);
-		return rc;
-	}
-	rc = put_member(a, AIRLOCK_CONTAINER_JSON_NAME, json, json_len, mtime, err);
+	enum airlock_code rc = put_member(a, AIRLOCK_CONTAINER_JSON_NAME, json, json_len, mtime, err);
 	if (rc == AIRLOCK_OK)
 		rc = put_member(a, AIRLOCK_CONTAINER_SIG_NAME, sig, sig_len, mtime, err);
 	if (rc == AIRLOCK_OK)
 		rc = put_member(a, AIRLOCK_CONTAINER_PAYLOAD_NAME, NULL, payload_size, mtime, err);
 	if (rc == AIRLOCK_OK)
 		rc = copy_payload(a, payload_fd, payload_size, err);
-	if (rc == AIRLOCK_OK && archive_write_close(a) != ARCHIVE_OK)
+	return rc;
+}
+
+enum airlock_code airlock_container_write(int out_fd, const char *json, size_t json_len,
+    const char *sig, size_t sig_len, int payload_fd, uint64_t payload_size, int64_t mtime,
+    struct airlock_err *err)
+{
+	struct fdout o = { out_fd, 0, err };
+	struct archive *a = archive_write_new();
+	enum airlock_code rc = AIRLOCK_OK;
+	if (a == NULL)
+		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open2(a, &o, NULL, fd_write, NULL, NULL) != ARCHIVE_OK)
 		rc = ar_fail(a, "cannot write the bundle", err);
+	if (rc == AIRLOCK_OK)
+		rc = write_members(a, json, json_len, sig, sig_len, payload_fd, payload_size, mtime, err);
 	if (rc != AIRLOCK_OK)
-		archive_write_fail(a);
+		o.stop = 1;
+	if (archive_write_close(a) != ARCHIVE_OK && rc == AIRLOCK_OK)
+		rc = ar_fail(a, "cannot write the bundle", err);
 	archive_write_free(a);
 	return rc;
 }
@@ -126,11 +154,16 @@ uint64_t airlock_container_overhead(size_t json_len, size_t sig_len, uint64_t pa
 struct membuf {
 	uint8_t *data;
 	size_t len, cap;
+	int stop;
 };
 
 static la_ssize_t mem_write(struct archive *a, void *ctx, const void *buf, size_t len)
 {
 	struct membuf *m = ctx;
+	if (m->stop) {
+		archive_set_error(a, ECANCELED, "done");
+		return -1;
+	}
 	if (m->len + len > m->cap) {
 		size_t cap = (m->len + len) * 2;
 		uint8_t *p = realloc(m->data, cap);
@@ -148,8 +181,8 @@ static la_ssize_t mem_write(struct archive *a, void *ctx, const void *buf, size_
 
 /* What the writer puts before payload.age's data for these members:
  * unbuffered (bytes_per_block 0), so each header reaches us as written;
- * the archive is then abandoned (archive_write_fail) so that closing it
- * does not pad the unwritten payload. */
+ * then the output is stopped so that closing does not pad the unwritten
+ * payload. */
 static enum airlock_code canonical_prefix(struct membuf *m, const char *json, size_t json_len,
     const char *sig, size_t sig_len, uint64_t payload_size, int64_t mtime,
     struct airlock_err *err)
@@ -170,7 +203,8 @@ static enum airlock_code canonical_prefix(struct membuf *m, const char *json, si
 		rc = put_member(a, AIRLOCK_CONTAINER_SIG_NAME, sig, sig_len, mtime, err);
 	if (rc == AIRLOCK_OK)
 		rc = put_member(a, AIRLOCK_CONTAINER_PAYLOAD_NAME, NULL, payload_size, mtime, err);
-	archive_write_fail(a);
+	m->stop = 1;
+	archive_write_close(a);   /* fails at once, by design; frees the client state */
 	archive_write_free(a);
 	return rc;
 }
@@ -326,7 +360,7 @@ static const char *where_differs(const struct airlock_container *c, size_t pos)
 static enum airlock_code compare_prefix(int fd, struct airlock_container *c,
     struct airlock_err *err)
 {
-	struct membuf m = { NULL, 0, 0 };
+	struct membuf m = { NULL, 0, 0, 0 };
 	uint8_t *have = NULL;
 	enum airlock_code rc = canonical_prefix(&m, c->json, c->json_len, c->sig, c->sig_len,
 	    c->payload_size, c->mtime, err);

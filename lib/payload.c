@@ -317,6 +317,7 @@ static void worker_stop(struct worker *w)
 
 struct writer {
 	struct archive *a;
+	int stop;                    /* set on failure: output refuses everything */
 	struct zstage z;
 	struct airlock_err *err;     /* where callbacks record failures */
 	uint64_t entries;
@@ -327,7 +328,8 @@ struct writer {
 static la_ssize_t tar_out(struct archive *a, void *ctx, const void *buf, size_t len)
 {
 	struct writer *w = ctx;
-	if (z_push(&w->z, buf, len, ZSTD_e_continue, w->err) != AIRLOCK_OK) {
+	if (w->stop || z_push(&w->z, buf, len, ZSTD_e_continue, w->err) != AIRLOCK_OK) {
+		w->stop = 1;
 		archive_set_error(a, EIO, "%s", w->err->msg);
 		return -1;
 	}
@@ -485,8 +487,11 @@ static enum airlock_code write_stream(const struct airlock_plan *plan, const cha
 	if (rc == AIRLOCK_OK)
 		rc = z_push(&w.z, NULL, 0, ZSTD_e_end, err);
 	if (w.a != NULL) {
+		/* on failure, stop the output so closing pads nothing (and do not
+		 * use archive_write_fail: it leaks the client state in 3.6.2) */
+		w.stop = rc != AIRLOCK_OK;
 		if (rc != AIRLOCK_OK)
-			archive_write_fail(w.a);
+			archive_write_close(w.a);
 		archive_write_free(w.a);
 	}
 	lim->unpacked_bytes = w.z.in_bytes;
