@@ -84,7 +84,7 @@ static enum airlock_code open_home(struct ui *ui, struct airlock_err *err)
 	if (!is_dir(ui->home)) {
 		airlock_fail(err, AIRLOCK_E_USAGE, "no airlock home at '%s'", ui->home);
 		airlock_hint(err, "give the home with --home DIR, or create one with "
-		    "'airlock-signer init' or 'airlock-importer init'");
+		    "'airlock-signer init' or 'airlock-importer keygen'");
 		return err->code;
 	}
 	ui->side = SIDE_IMPORTER;

@@ -265,9 +265,12 @@ static int ask_base(struct ui *ui, struct bundle_job *j)
 		ui_error(ui, "Bundle", &err);
 		return -1;
 	}
-	snprintf(j->output, sizeof j->output, "%s-%s%llu-%llu.airlock", j->feed,
-	    has_base ? "" : "full", (unsigned long long)(has_base ? base : 0),
-	    (unsigned long long)target);
+	if (has_base)
+		snprintf(j->output, sizeof j->output, "%s-%llu-%llu.airlock", j->feed,
+		    (unsigned long long)base, (unsigned long long)target);
+	else
+		snprintf(j->output, sizeof j->output, "%s-full-%llu.airlock", j->feed,
+		    (unsigned long long)target);
 	return 0;
 }
 

@@ -70,6 +70,22 @@ tui_wait() {
 	return 1
 }
 
+# tui_wait_re REGEX [SECS]: as tui_wait, for an extended regular expression.
+tui_wait_re() {
+	limit=$(( ${2:-10} * 10 ))
+	i=0
+	while [ "$i" -lt "$limit" ]; do
+		if tui_screen | grep -E -q -- "$1"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "screen never matched '$1'; it shows:" >&2
+	tui_screen >&2
+	return 1
+}
+
 tui_gone() {
 	gone=$1
 	limit=$(( ${2:-10} * 10 ))
@@ -96,6 +112,21 @@ tui_type() {
 
 tui_resize() {
 	tmux_ resize-window -t "$TUI_SESSION" -x "$1" -y "$2"
+}
+
+# tui_wait_size W H: the window and the screen's last line follow a resize.
+tui_wait_size() {
+	i=0
+	while [ "$i" -lt 100 ]; do
+		if [ "$(tmux_ display-message -p -t "$TUI_SESSION" '#{window_width}x#{window_height}')" = "$1x$2" ] &&
+		    [ "$(tui_screen | wc -l)" -eq "$2" ] && tui_screen | tail -n 1 | grep -q Help; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "the screen did not become $1x$2" >&2
+	return 1
 }
 
 # Prints the exit status once the program has ended (pane dead).

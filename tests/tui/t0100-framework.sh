@@ -104,7 +104,7 @@ test_expect_success '--ascii forces ASCII lines in a UTF-8 terminal' '
 
 test_expect_success 'a missing home is a clear error with what to do, exit 2' '
 	expect_code 2 airlock-tui --home "$TEST_ROOT/nope" </dev/null >out 2>err &&
-	grep "no airlock home at" err && grep "hint:.*airlock-importer init" err &&
+	grep "no airlock home at" err && grep "hint:.*airlock-importer keygen" err &&
 	test ! -e "$TEST_ROOT/nope"
 '
 
