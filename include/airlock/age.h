@@ -67,6 +67,35 @@ ssize_t airlock_age_reader_read(struct airlock_age_reader *r, void *buf, size_t 
 struct airlock_source airlock_age_reader_source(struct airlock_age_reader *r);
 void airlock_age_reader_free(struct airlock_age_reader *r);
 
+/* Decryption with several keys and a precise verdict (the CCTV test
+ * vectors tell these apart; the importer only needs AIRLOCK_E_VERIFY).
+ * Keys are tried in age's order: each X25519 identity, then each
+ * passphrase on a scrypt stanza whose work factor is at most max_log_n
+ * (age caps it at 22). *why is set whenever new() or read() fails with
+ * AIRLOCK_E_VERIFY: header = malformed header, bad stanza, scrypt mixed
+ * with other stanzas, missing payload nonce; no_match = no key opens any
+ * stanza; hmac = header MAC wrong; payload = STREAM failure. why may be NULL. */
+enum airlock_age_failure {
+	AIRLOCK_AGE_FAIL_NONE,
+	AIRLOCK_AGE_FAIL_HEADER,
+	AIRLOCK_AGE_FAIL_NO_MATCH,
+	AIRLOCK_AGE_FAIL_HMAC,
+	AIRLOCK_AGE_FAIL_PAYLOAD,
+};
+struct airlock_age_keys {
+	const struct airlock_age_identity *const *ids;
+	size_t n_ids;
+	const char *const *passphrases;
+	size_t n_passphrases;
+	int max_log_n;
+};
+enum airlock_code airlock_age_reader_new_keys(struct airlock_age_reader **r,
+    struct airlock_source in, const struct airlock_age_keys *keys,
+    enum airlock_age_failure *why, struct airlock_err *err);
+/* The verdict of the last failure of r (read() failures are payload
+ * failures unless an I/O error occurred: then NONE). */
+enum airlock_age_failure airlock_age_reader_failure(const struct airlock_age_reader *r);
+
 /* Passphrase (scrypt stanza) encryption/decryption of a small buffer, used
  * for identity files. decrypt returns AIRLOCK_E_VERIFY for a wrong
  * passphrase. Output buffers are sodium_malloc'd; free with sodium_free. */
