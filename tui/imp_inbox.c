@@ -437,9 +437,12 @@ static enum reaction detail_import(struct view *v, struct ui *ui)
 	snprintf(q, sizeof q, "Import feed %s version %llu%s? Every check runs again; the store "
 	    "changes only if all pass.", b->feed, (unsigned long long)b->target_version,
 	    b->has_base ? "" : " (full bundle)");
-	if (!ui_confirm(ui, "Import", q) || unlock_site_key(ui) != 0)
+	if (!ui_confirm(ui, "Import", q))
 		return R_REDRAW;
+	/* The handle is not shared with a worker: the dry run stops first. */
 	stop_verify(d);
+	if (unlock_site_key(ui) != 0)
+		return R_REDRAW;
 	ui_push(ui, import_view(ui, d));
 	return R_REDRAW;
 }

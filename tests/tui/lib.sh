@@ -40,7 +40,7 @@ tui_start() {
 	# remain-on-exit keeps the pane (and the exit status) after the
 	# program ends, so tests can read its last screen.
 	tmux_ new-session -d -s "$TUI_SESSION" -x 80 -y 24 \
-	    "env TERM=$TUI_TERM LANG=$TUI_LANG LC_ALL=$TUI_LANG $TUI_ENV airlock-tui $*" \; \
+	    "exec env TERM=$TUI_TERM LANG=$TUI_LANG LC_ALL=$TUI_LANG $TUI_ENV airlock-tui $*" \; \
 	    set-option -t "$TUI_SESSION" remain-on-exit on \; \
 	    set-option -g window-size manual >/dev/null
 }
