@@ -162,6 +162,7 @@ void airlock_age_identity_free(struct airlock_age_identity *id)
 struct writer_secrets {
 	uint8_t file_key[FILE_KEY_BYTES];
 	uint8_t payload_key[32];
+	uint8_t mac_key[32];
 };
 
 struct airlock_age_writer {
@@ -209,12 +210,12 @@ static enum airlock_code x25519_stanza(char *out, size_t *len, const uint8_t pk[
 static enum airlock_code writer_start(struct airlock_age_writer *w, char *hdr, size_t len,
     struct airlock_err *err)
 {
-	uint8_t mac_key[32], mac[32], nonce[NONCE_BYTES];
+	uint8_t mac[32], nonce[NONCE_BYTES];
 	memcpy(hdr + len, "---", 3);
 	len += 3;
-	hkdf32(mac_key, NULL, 0, w->sec->file_key, FILE_KEY_BYTES, "header");
-	hmac_sha256(mac, mac_key, sizeof mac_key, (const uint8_t *)hdr, len, NULL, 0);
-	sodium_memzero(mac_key, sizeof mac_key);
+	hkdf32(w->sec->mac_key, NULL, 0, w->sec->file_key, FILE_KEY_BYTES, "header");
+	hmac_sha256(mac, w->sec->mac_key, 32, (const uint8_t *)hdr, len, NULL, 0);
+	sodium_memzero(w->sec->mac_key, 32);
 	hdr[len++] = ' ';
 	airlock_b64_encode(hdr + len, mac, sizeof mac, AIRLOCK_B64_NOPAD);
 	len += 43;
