@@ -42,8 +42,10 @@ int put(struct ui *ui, int y, int x, int maxw, enum role role, const char *s)
 		size_t used;
 		wchar_t wc = next_char(ui, s, left, &used);
 		int w = wcwidth(wc);
-		if (w < 0)
-			w = 1, wc = L'?';
+		if (w < 0) {
+			w = 1;
+			wc = L'?';
+		}
 		if (cols + w > maxw)
 			break;
 		wchar_t str[2] = { wc, 0 };

@@ -180,11 +180,9 @@ static void inbox_draw_row(struct view *v, struct ui *ui, size_t i, int y, int x
 
 static void inbox_draw(struct view *v, struct ui *ui, struct rect r)
 {
-	struct inbox *ib = v->data;
 	if (ui->nwatch == 0)
 		put(ui, r.y, 1, r.w - 2, ROLE_WARN, "no watched folders: start with --watch DIR");
 	list_draw(v, ui, r);
-	(void)ib;
 }
 
 static void inbox_release(struct view *v)

@@ -334,11 +334,12 @@ static int edit_key(char *buf, size_t len, int key)
 	return 1;
 }
 
-static void tick_top(struct ui *ui)
+static enum reaction tick_top(struct ui *ui)
 {
 	struct view *v = top(ui);
 	if (v != NULL && v->ops->tick != NULL)
-		v->ops->tick(v, ui);
+		return v->ops->tick(v, ui);
+	return R_NONE;
 }
 
 /* Returns 1 accepted, 0 refused or cancelled. */
@@ -448,8 +449,6 @@ void ui_passphrase_free(char *p)
 
 static void filter_edit(struct ui *ui, struct view *v)
 {
-	char saved[sizeof v->list.filter];
-	memcpy(saved, v->list.filter, sizeof saved);
 	curs_set(1);
 	for (;;) {
 		ui_draw(ui);
@@ -474,7 +473,6 @@ static void filter_edit(struct ui *ui, struct view *v)
 		if (edit_key(v->list.filter, sizeof v->list.filter, key))
 			list_refilter(v);
 	}
-	(void)saved;
 	curs_set(0);
 }
 
@@ -606,10 +604,15 @@ static void react(struct ui *ui, enum reaction r)
 
 int ui_run(struct ui *ui)
 {
+	int dirty = 1;
 	switch_tab(ui, 0);
 	while (!ui->quit && !ui->hangup) {
-		ui_draw(ui);
-		refresh();
+		/* Idle screens are not redrawn; working ones are, every tick. */
+		if (dirty) {
+			ui_draw(ui);
+			refresh();
+		}
+		dirty = 1;
 		if (term_hangup()) {
 			ui->hangup = 1;
 			break;
@@ -620,7 +623,7 @@ int ui_run(struct ui *ui)
 		}
 		int key = read_key();
 		if (key == KEY_NONE) {
-			tick_top(ui);
+			dirty = tick_top(ui) != R_NONE;
 			continue;
 		}
 		if (key == KEY_RESIZED) {
