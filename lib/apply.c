@@ -252,6 +252,7 @@ static enum airlock_code split_advance(struct splitter *s, struct airlock_err *e
 		if (blob_close(s->a, &s->b, &s->a->slots[s->members[s->cur]], err) != AIRLOCK_OK ||
 		    step(s->a, err) != AIRLOCK_OK)
 			return err->code;
+		airlock_fault_point("apply.delta-entry");
 		s->cur++;
 	}
 	return AIRLOCK_OK;
@@ -342,8 +343,7 @@ static enum airlock_code apply_entries(struct applier *a, struct airlock_err *er
 			continue;   /* deltas come after every whole file */
 		if (rc != AIRLOCK_OK || step(a, err) != AIRLOCK_OK)
 			return err->code;
-		if (i == ne / 2)
-			airlock_fault_point("apply.half");
+		airlock_fault_point("apply.entry");
 	}
 	return apply_frames(a, err);
 }

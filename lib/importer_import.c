@@ -206,8 +206,7 @@ static enum airlock_code adopt_blobs(struct run *r, uint8_t *fresh)
 		if (airlock_path(p, sizeof p, r->err, "%s/blobs/%s", r->work, b->name) != AIRLOCK_OK ||
 		    airlock_objstore_adopt(os, p, b->hash, r->err) != AIRLOCK_OK)
 			return r->err->code;
-		if (i == 0 || i + 1 == r->res.nblobs)
-			airlock_fault_point("commit.adopt");
+		airlock_fault_point("commit.adopt");
 	}
 	return AIRLOCK_OK;
 }

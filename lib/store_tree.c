@@ -143,8 +143,7 @@ static enum airlock_code build_tree(struct airlock_store *s, const char *dir,
 	size_t n = airlock_tree_count(tree);
 	for (size_t i = 0; rc == AIRLOCK_OK && i < n; i++) {
 		rc = place_entry(airlock_store_objects(s), root, airlock_tree_at(tree, i), err);
-		if (i == n / 2)
-			airlock_fault_point("materialize.half");
+		airlock_fault_point("materialize.entry");
 	}
 	if (rc == AIRLOCK_OK)
 		rc = fsync_tree(root, err);
