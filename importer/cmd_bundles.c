@@ -76,16 +76,6 @@ void verdict_print(const struct airlock_verdict *v, const char *source)
 	    v->reason);
 }
 
-static int report_failure(const struct airlock_verdict *v)
-{
-	struct airlock_err e;
-	airlock_err_init(&e);
-	e.code = v->code;
-	snprintf(e.msg, sizeof e.msg, "%s", v->reason);
-	snprintf(e.hint, sizeof e.hint, "%s", v->hint);
-	return cli_fail(&e);
-}
-
 static const struct cmd_help verify_help = {
 	"verify FILE [--json] [--passphrase-file F]",
 	"Runs the whole verification of a bundle, including a dry run of applying it\n"
@@ -114,7 +104,7 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 		cli_json_print(verdict_json(&v, ref.path));
 	else
 		verdict_print(&v, ref.path);
-	return v.code == AIRLOCK_OK ? 0 : report_failure(&v);
+	return v.code == AIRLOCK_OK ? 0 : cli_fail(&err);
 }
 
 static const struct cmd_help import_help = {
@@ -153,7 +143,7 @@ static int import_one(struct cli *c, const struct airlock_bundle_list_item *it, 
 		if (v.code == AIRLOCK_OK)
 			printf("imported   %s@%llu\n", v.info.feed, (unsigned long long)v.info.target_version);
 	}
-	return v.code == AIRLOCK_OK ? 0 : report_failure(&v);
+	return v.code == AIRLOCK_OK ? 0 : cli_fail(&err);
 }
 
 static int import_path(struct cli *c, const char *path, json_t *arr, int *unlocked)

@@ -2,6 +2,7 @@
  * the subcommands share. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,11 @@ int cli_fail(const struct airlock_err *err)
 	fprintf(stderr, PROG ": error: %s\n", err->msg[0] ? err->msg : "unknown failure");
 	if (err->hint[0] != '\0')
 		fprintf(stderr, PROG ": hint: %s\n", err->hint);
+	else if (err->sys_errno == ENOSPC || err->sys_errno == EDQUOT)
+		fprintf(stderr, PROG ": hint: free space where the importer home is, then retry;"
+		    " nothing was changed\n");
+	else if (err->sys_errno == EROFS)
+		fprintf(stderr, PROG ": hint: the importer home is read-only; remount it read-write\n");
 	return airlock_exit_code(err->code);
 }
 

@@ -104,7 +104,8 @@ static enum airlock_code open_source(struct run *r)
 			return r->err->code;
 		path = p;
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO or device must not hang the open; it is refused below. */
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (r->fd < 0) {
 		r->v->state = AIRLOCK_INBOX_ERROR;
 		return airlock_fail_errno(r->err, AIRLOCK_E_FAILED, errno, "cannot open '%s'", path);
