@@ -11,6 +11,7 @@ void airlock_err_init(struct airlock_err *err)
 	memset(err, 0, sizeof *err);
 }
 
+__attribute__((format(printf, 4, 0)))
 static enum airlock_code vfail(struct airlock_err *err, enum airlock_code code, int errnum,
     const char *fmt, va_list ap)
 {

@@ -21,7 +21,7 @@
 #include "airlock/encoding.h"
 #include "airlock/io.h"
 
-#define VEC "/work/shared/testvectors/age/"
+#define VEC "tests/vectors/age/"
 #define CCTV_EXPECTED 92      /* 67 X25519 + 25 scrypt, per the vectors' README */
 
 static char g_dir[64];        /* per-run temp dir, made in main() */

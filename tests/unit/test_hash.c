@@ -12,7 +12,7 @@
 
 #include "airlock/hash.h"
 
-#define VEC "/work/shared/testvectors/minisign/"
+#define VEC "tests/vectors/minisign/"
 static const char empty_hex[] =
     "786a02f742015903c6c6fd852552d272912f4740e15847618a86e217f71f5419"
     "d25e1031afee585313896444934eb04b903a685b1448b755d56f701afe9be2ce";

@@ -19,7 +19,7 @@
 #include "airlock/io.h"
 #include "airlock/minisign.h"
 
-#define VEC "/work/shared/testvectors/minisign/"
+#define VEC "tests/vectors/minisign/"
 
 struct fx {
 	char dir[64];
