@@ -245,18 +245,20 @@ static enum airlock_code make_bundle(struct airlock_signer *s, struct job *j,
 
 static char *join_sites(const struct airlock_signer_bundle_req *req)
 {
-	size_t len = 1;
+	size_t len = 1, at = 0;
 	for (size_t i = 0; i < req->nsites; i++)
 		len += strlen(req->sites[i]) + 1;
 	char *out = malloc(len);
 	if (out == NULL)
 		return NULL;
-	out[0] = '\0';
 	for (size_t i = 0; i < req->nsites; i++) {
+		size_t n = strlen(req->sites[i]);
 		if (i > 0)
-			strcat(out, ",");
-		strcat(out, req->sites[i]);
+			out[at++] = ',';
+		memcpy(out + at, req->sites[i], n);
+		at += n;
 	}
+	out[at] = '\0';
 	return out;
 }
 
