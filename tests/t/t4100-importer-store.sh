@@ -38,19 +38,21 @@ test_expect_success 'retention keeps 3 older versions; prune --keep 1 drops tree
 	echo five >src/five && sign snapshot iocs src >/dev/null && mkbundle b5 && imp import b5 >/dev/null &&
 	test ! -e "$IH/feeds/iocs/versions/1" && test -d "$IH/feeds/iocs/versions/2" &&
 	imp history iocs | grep "iocs@1:.*pruned" &&
-	imp prune --keep 1 >out && grep "removed 2 versions" out &&
+	n1=$(find "$IH/objects" -type f | wc -l) &&
+	imp prune --keep 1 >out && grep "removed 2 versions and [1-9][0-9]* objects" out &&
+	n2=$(find "$IH/objects" -type f | wc -l) && test "$n2" -lt "$n1" &&
 	test ! -e "$IH/feeds/iocs/versions/3" && test -d "$IH/feeds/iocs/versions/4" &&
 	imp fsck && imp audit | grep " prune "
 '
 
-test_expect_success 'prune removed the objects only dropped versions used' '
-	n1=$(find "$IH/objects" -type f | wc -l) &&
+test_expect_success 'prune --keep 0 keeps only the published version; rollback then has nothing' '
 	imp prune --keep 0 >out && grep "removed 1 versions" out &&
-	n2=$(find "$IH/objects" -type f | wc -l) && test "$n2" -lt "$n1" && imp fsck
+	test "$(ls "$IH/feeds/iocs/versions")" = 5 && imp fsck &&
+	expect_code 1 imp rollback iocs 2>err && grep "no retained version" err
 '
 
 obj_of() {
-	sqlite3 "$IH/importer.db" "SELECT lower(hex(hash)) FROM files WHERE path = '$1' AND version = 5" | head -1
+	sqlite3 "$IH/importer.db" "SELECT lower(hex(hash)) FROM files WHERE CAST(path AS TEXT) = '$1' AND version = 5" | head -1
 }
 
 test_expect_success 'fsck names a damaged object (exit 3)' '
@@ -63,10 +65,11 @@ test_expect_success 'fsck names a damaged object (exit 3)' '
 
 test_expect_success 'fsck names a missing, an extra and a changed published file' '
 	cur="$IH/feeds/iocs/versions/5" && chmod u+w "$cur" &&
-	mv "$cur/five" five.saved && echo extra >"$cur/extra" &&
-	expect_code 3 imp fsck 2>err &&
-	grep "five. is missing" err && grep "files the catalog does not list" err &&
-	rm "$cur/extra" && mv five.saved "$cur/five" && imp fsck &&
+	echo extra >"$cur/extra" &&
+	expect_code 3 imp fsck 2>err && grep "files the catalog does not list" err &&
+	rm "$cur/extra" && mv "$cur/five" five.saved &&
+	expect_code 3 imp fsck 2>err && grep "five. is missing" err &&
+	mv five.saved "$cur/five" && imp fsck &&
 	chmod u+w "$cur/run.sh" && flip_byte "$cur/run.sh" 3 && chmod 555 "$cur/run.sh" &&
 	expect_code 3 imp fsck 2>err && grep "run.sh. does not match its hash" err &&
 	chmod u+w "$cur/run.sh" && flip_byte "$cur/run.sh" 3 && chmod 555 "$cur/run.sh" &&

@@ -17,7 +17,7 @@ refused() {
 	imp quarantine list --json >q.json &&
 	test "$(json_get q.json "len(d[\"quarantine\"])")" = $((nq + 1)) &&
 	json_get q.json "d[\"quarantine\"][0][\"reason\"]" | grep -- "$2" &&
-	test -s "$(json_get q.json "d[\"quarantine\"][0][\"file\"]")"
+	test -f "$(json_get q.json "d[\"quarantine\"][0][\"file\"]")"
 }
 
 test_expect_success 'setup: v1 imported, v1->v2 bundle ready' '

@@ -51,7 +51,7 @@ test_expect_success 'SIGKILL at each point: old or new version published, fsck c
 			expect_code 4 imp import b2 2>/dev/null || { echo "point $i: not already imported"; exit 1; }
 		fi
 		tree_listing "$IH/feeds/iocs/current" >got && test_cmp want got &&
-		test -z "$(ls "$IH/spool" "$IH/staging")" &&
+		test -z "$(find "$IH/spool" "$IH/staging" -mindepth 1)" &&
 		imp audit verify >/dev/null || exit 1
 		i=$((i + 1))
 	done
