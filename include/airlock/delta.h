@@ -22,6 +22,11 @@ enum airlock_code airlock_delta_encode(const uint8_t *base, size_t base_len,
     const uint8_t *target, size_t target_len, int level, struct airlock_sink out,
     uint64_t *frame_len, struct airlock_err *err);
 
+/* The windowLog a frame rebuilding target_len bytes declares at most, and
+ * so what a decoder must allow: the CLI's clamp(highbit(size) + 1, 10, 31).
+ * (Frames are single-segment: their window is their content size.) */
+int airlock_delta_window_log(uint64_t target_len);
+
 /* Decodes one frame read from in (untrusted, frame_len bytes exactly) against
  * base and writes the result to out. Refuses (AIRLOCK_E_VERIFY) a frame
  * without checksum or content size, a content size other than
