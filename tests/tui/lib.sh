@@ -12,17 +12,30 @@
 TUI_TESTDIR=$(cd "$(dirname "$0")" && pwd)
 . "$TUI_TESTDIR/../t/lib.sh"
 
-TUI_SOCK="airlock-test-$$"
+# One private server per start (a killed server may still be exiting when
+# the next one would reuse its socket). Tests run in subshells, so the
+# current socket's number lives in a file; all servers are killed at exit.
+TUI_BASE="airlock-test-$$"
 TUI_SESSION=tui
 TUI_TERM=${TUI_TERM:-xterm-256color}
 TUI_LANG=${TUI_LANG:-C.UTF-8}
 
+tui_starts() {
+	cat "$TEST_ROOT/.tui-starts" 2>/dev/null || echo 0
+}
+
 tmux_() {
-	tmux -L "$TUI_SOCK" -f /dev/null "$@"
+	tmux -L "$TUI_BASE-$(tui_starts)" -f /dev/null "$@"
 }
 
 tui_cleanup() {
-	tmux_ kill-server >/dev/null 2>&1
+	n=0
+	last=$(tui_starts)
+	while [ "$n" -le "$last" ]; do
+		tmux -L "$TUI_BASE-$n" kill-server >/dev/null 2>&1
+		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TUI_BASE-$n"
+		n=$((n + 1))
+	done
 	rm -rf "$TEST_ROOT"
 }
 trap tui_cleanup EXIT
@@ -37,10 +50,14 @@ TUI_ENV=${TUI_ENV:-}
 
 tui_start() {
 	tmux_ kill-server >/dev/null 2>&1
-	# remain-on-exit keeps the pane (and the exit status) after the
-	# program ends, so tests can read its last screen.
+	echo $(( $(tui_starts) + 1 )) >"$TEST_ROOT/.tui-starts"
+	rm -f "$TEST_ROOT/.tui-pid" "$TEST_ROOT/.tui-exit"
+	# tmux does not always learn a pane's exit status, so a small shell
+	# records the console's pid and status; the console still owns the
+	# terminal (its input is the tty, not the /dev/null of a background job).
 	tmux_ new-session -d -s "$TUI_SESSION" -x 80 -y 24 \
-	    "exec env TERM=$TUI_TERM LANG=$TUI_LANG LC_ALL=$TUI_LANG $TUI_ENV airlock-tui $*" \; \
+	    "env TERM=$TUI_TERM LANG=$TUI_LANG LC_ALL=$TUI_LANG $TUI_ENV airlock-tui $* </dev/tty & \
+	     echo \$! >'$TEST_ROOT/.tui-pid'; wait \$!; echo \$? >'$TEST_ROOT/.tui-exit'" \; \
 	    set-option -t "$TUI_SESSION" remain-on-exit on \; \
 	    set-option -g window-size manual >/dev/null
 }
@@ -129,13 +146,13 @@ tui_wait_size() {
 	return 1
 }
 
-# Prints the exit status once the program has ended (pane dead).
+# Prints the exit status once the program has ended.
 tui_exited() {
 	limit=$(( ${1:-10} * 10 ))
 	i=0
 	while [ "$i" -lt "$limit" ]; do
-		if [ "$(tmux_ display-message -p -t "$TUI_SESSION" '#{pane_dead}')" = 1 ]; then
-			tmux_ display-message -p -t "$TUI_SESSION" '#{pane_dead_status}'
+		if [ -s "$TEST_ROOT/.tui-exit" ]; then
+			cat "$TEST_ROOT/.tui-exit"
 			return 0
 		fi
 		sleep 0.1
@@ -145,7 +162,12 @@ tui_exited() {
 	return 1
 }
 
-# The pid of the program in the pane (for signal tests).
+# The pid of the console (for signal tests).
 tui_pid() {
-	tmux_ display-message -p -t "$TUI_SESSION" '#{pane_pid}'
+	i=0
+	while [ ! -s "$TEST_ROOT/.tui-pid" ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	cat "$TEST_ROOT/.tui-pid"
 }
