@@ -249,34 +249,25 @@ peer() {
 # ---- airlock -------------------------------------------------------------------
 S() { "$build/airlock-signer" --home "$work/signer" "$@"; }
 
+# quiet CMD...: no output unless it fails
+quiet() { "$@" >"$work/out" 2>&1 || { note "failed: $*"; sed 's/^/  /' "$work/out" >&2; return 1; }; }
+
 airlock_setup() {
 	rm -rf "$work/signer" "$work/importer"
-	S init >/dev/null
-	S keygen --no-passphrase >/dev/null
-	"$build/airlock-importer" --home "$work/importer" keygen --no-passphrase >/dev/null
-	S site add bench "$(cat "$work/importer/site.recipient")" >/dev/null
+	quiet S init
+	quiet S keygen --no-passphrase
+	quiet "$build/airlock-importer" --home "$work/importer" keygen --no-passphrase
+	quiet S site add bench "$(cat "$work/importer/site.recipient")"
 }
 
-# latest_version FEED: the newest version number the signer holds
-latest_version() {
-	S status --json | python3 -c '
-import json, sys
-feed = sys.argv[1]
-doc = json.load(sys.stdin)
-best = 0
-def walk(x):
-    global best
-    if isinstance(x, dict):
-        if x.get("feed") == feed or x.get("name") == feed:
-            for key in ("latest", "version", "latest_version"):
-                v = x.get(key)
-                if isinstance(v, dict): v = v.get("version")
-                if isinstance(v, int) and v > best: best = v
-        for v in x.values(): walk(v)
-    elif isinstance(x, list):
-        for v in x: walk(v)
-walk(doc)
-print(best)' "$1"
+# snapshot FEED DIR: records DIR, sets SNAP_VERSION, SNAP_CREATED (0: the
+# tree equals the latest version, no new version) and SNAP_MS
+snapshot() {
+	local s=$(date +%s%N)
+	S snapshot "$1" "$2" --json >"$work/snap.json"
+	SNAP_MS=$((($(date +%s%N) - s) / 1000000))
+	read -r SNAP_VERSION SNAP_CREATED < <(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); print(d["version"], 1 if d["created"] else 0)' "$work/snap.json")
 }
 
 # split_bundle FILE: the layers' sizes, from the container itself:
@@ -289,7 +280,8 @@ split_bundle() {
 	# age header: up to and including the "--- MAC" line
 	local line
 	line=$(grep -a -b -m1 '^--- ' "$d/payload.age")      # "OFFSET:--- MAC"
-	hdr=$((${line%%:*} + ${#line} - ${#line%%:*} - 1 + 1)) # offset + line + newline
+	local at=${line%%:*}
+	hdr=$((at + ${#line} - ${#at})) # offset + the line + its newline
 	# STREAM: 16-byte nonce, then 64 KiB chunks with a 16-byte tag each
 	body=$((p - hdr - 16))
 	chunks=$(((body + 65551) / 65552))
@@ -298,24 +290,19 @@ split_bundle() {
 }
 
 airlock_step() {
-	local ds=$1 k=$2 new=$3 feed=bench-$1 base after o=$work/a.bundle lay
-	base=$(latest_version "$feed")
-	s=$(date +%s%N)
-	S snapshot "$feed" "$new" >/dev/null
-	local snap_ms=$((($(date +%s%N) - s) / 1000000))
-	after=$(latest_version "$feed")
-	if ((after == base)); then
-		note "$ds v$k: no change, the signer made no new version; no bundle"
-		printf '%s\t%s\t\t\t\t\t\t\t%s\t\t\t\t\n' "$ds" "$k" "$snap_ms" >>"$air"
+	local ds=$1 k=$2 new=$3 feed=bench-$1 base=$SNAP_VERSION o=$work/a.bundle lay
+	snapshot "$feed" "$new"
+	if ((!SNAP_CREATED)); then
+		note "$ds v$k: no change, the signer made no new version and there is no bundle to make"
+		printf '%s\t%s\t\t\t\t\t\t\t%s\t\t\t\t\n' "$ds" "$k" "$SNAP_MS" >>"$air"
 		return 0
 	fi
-	rm -f "$o"
 	measure bash -c 'rm -f "$4"; "$1" --home "$2" bundle "$3" --to bench --from "$5" -o "$4"' _ \
 		"$build/airlock-signer" "$work/signer" "$feed" "$o" "$base"
 	lay=$(split_bundle "$o")
 	set -- $lay
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$k" "$1" "$2" "$3" "$4" "$5" "$6" \
-		"$snap_ms" "$M_MS" "$M_RSS" "$M_RUNS" "$7" >>"$air"
+		"$SNAP_MS" "$M_MS" "$M_RSS" "$M_RUNS" "$7" >>"$air"
 }
 
 # ---- the run -------------------------------------------------------------------
@@ -338,7 +325,7 @@ for ds in $datasets; do
 	mktar "$corpus/$ds/v$((first - 1))" "$work/t$((first - 1)).tar"
 	if ((have_airlock)); then
 		airlock_setup
-		S snapshot "bench-$ds" "$corpus/$ds/v$((first - 1))" >/dev/null
+		snapshot "bench-$ds" "$corpus/$ds/v$((first - 1))"
 	fi
 	snapped=$((first - 1))
 	for ((k = first; k <= n; k++)); do
@@ -347,7 +334,7 @@ for ds in $datasets; do
 		[[ -f $work/t$((k - 1)).tar ]] || mktar "$old" "$work/t$((k - 1)).tar"
 		# the signer's latest version must be vK-1, the base (after a skipped step)
 		if ((have_airlock && snapped != k - 1)); then
-			S snapshot "bench-$ds" "$old" >/dev/null
+			snapshot "bench-$ds" "$old"
 		fi
 		mktar "$new" "$work/t$k.tar"
 		printf '  v%d -> v%d:' "$((k - 1))" "$k"
