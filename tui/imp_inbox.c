@@ -18,8 +18,7 @@ const struct tab importer_tabs[] = {
 };
 const int importer_ntabs = 5;
 
-enum role verdict_role(enum airlock_inbox_state s);
-enum role verdict_role(enum airlock_inbox_state s)
+static enum role verdict_role(enum airlock_inbox_state s)
 {
 	switch (s) {
 	case AIRLOCK_INBOX_READY: return ROLE_OK;
@@ -68,7 +67,35 @@ struct inbox {
 	struct inbox_row *rows;
 	size_t nrows;
 	char problems[600];
+	uint64_t stamp;          /* of the watched folders at the last scan */
+	unsigned ticks;
 };
+
+/* A cheap summary of the watched folders and the media mounted in them:
+ * it changes when a medium is mounted or a bundle is written. */
+static uint64_t watch_stamp(struct ui *ui)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t w = 0; w < ui->nwatch; w++) {
+		struct stat st;
+		DIR *d;
+		struct dirent *e;
+		if (stat(ui->watch[w], &st) == 0)
+			h = (h ^ (uint64_t)st.st_mtim.tv_sec ^ (uint64_t)st.st_mtim.tv_nsec ^
+			    (uint64_t)st.st_ino) * 1099511628211ull;
+		if ((d = opendir(ui->watch[w])) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			char sub[4096];
+			snprintf(sub, sizeof sub, "%s/%s", ui->watch[w], e->d_name);
+			if (e->d_name[0] != '.' && stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+				h = (h ^ (uint64_t)st.st_mtim.tv_sec ^ (uint64_t)st.st_mtim.tv_nsec ^
+				    (uint64_t)st.st_ino) * 1099511628211ull;
+		}
+		closedir(d);
+	}
+	return h;
+}
 
 static void inbox_clear(struct inbox *ib)
 {
@@ -125,6 +152,7 @@ static enum airlock_code inbox_load(struct view *v, struct ui *ui, struct airloc
 	struct inbox *ib = v->data;
 	size_t total = 0, k = 0;
 	inbox_clear(ib);
+	ib->stamp = watch_stamp(ui);
 	for (size_t w = 0; w < ui->nwatch; w++)
 		scan_watch(ui, ib, ui->watch[w]);
 	for (size_t i = 0; i < ib->nlists; i++)
@@ -185,6 +213,16 @@ static void inbox_draw(struct view *v, struct ui *ui, struct rect r)
 	list_draw(v, ui, r);
 }
 
+/* About every 2 seconds: a medium mounted or a bundle copied in shows up
+ * without a key press. */
+static enum reaction inbox_tick(struct view *v, struct ui *ui)
+{
+	struct inbox *ib = v->data;
+	if (++ib->ticks % 20 != 0 || watch_stamp(ui) == ib->stamp)
+		return R_NONE;
+	return R_RELOAD;
+}
+
 static void inbox_release(struct view *v)
 {
 	inbox_clear(v->data);
@@ -219,7 +257,7 @@ static const struct binding inbox_keys[] = {
 
 static const struct view_ops inbox_ops = {
 	.title = "Inbox", .keys = inbox_keys, .load = inbox_load, .draw = inbox_draw,
-	.release = inbox_release, .row_text = inbox_row_text, .draw_row = inbox_draw_row,
+	.tick = inbox_tick, .release = inbox_release, .row_text = inbox_row_text, .draw_row = inbox_draw_row,
 	.columns = " STATE            FEED             VERSIONS     BUNDLE",
 };
 

@@ -623,7 +623,9 @@ int ui_run(struct ui *ui)
 		}
 		int key = read_key();
 		if (key == KEY_NONE) {
-			dirty = tick_top(ui) != R_NONE;
+			enum reaction r = tick_top(ui);
+			react(ui, r);
+			dirty = r != R_NONE;
 			continue;
 		}
 		if (key == KEY_RESIZED) {

@@ -100,6 +100,14 @@ test_expect_success 'setup: a tampered header, a tampered payload, a gap' '
 	rm "$IN/iocs-1.airlock" "$IN/iocs-2.airlock"
 '
 
+test_expect_success 'a bundle copied in while the inbox is open shows up by itself' '
+	start_importer && tui_wait "bad-header.airlock" &&
+	cp "$TEST_ROOT/iocs-3.airlock" "$IN/late.airlock" &&
+	tui_wait_re "^ ready +iocs +2->3 +late.airlock" &&
+	rm "$IN/late.airlock" && tui_gone "late.airlock" &&
+	tui_keys q && tui_exited >/dev/null
+'
+
 test_expect_success 'a tampered bundle shows as tampered with its reason' '
 	start_importer && tui_wait "bad-header.airlock" &&
 	tui_screen | grep "^ tampered .*bad-header.airlock" &&
@@ -152,6 +160,34 @@ test_expect_success 'typing the name rolls back to the chosen version' '
 	tui_keys b && tui_wait "Type the feed" && tui_type iocs && tui_keys Enter &&
 	tui_wait "iocs rolled back: version 1 is published" &&
 	imp status --json | grep "\"version\": 1"
+'
+
+test_expect_success 'adding a key shows its fingerprint first; n trusts nothing' '
+	airlock-signer --home "$TEST_ROOT/other" init >/dev/null &&
+	airlock-signer --home "$TEST_ROOT/other" keygen --no-passphrase >/dev/null &&
+	id=$(head -n 1 "$TEST_ROOT/other/signer.pub" | sed "s/.* //") &&
+	imp trust list --json >before &&
+	tui_keys q 3 && tui_wait "KEY ID" && tui_keys a && tui_wait "Path of the minisign" &&
+	tui_type "$TEST_ROOT/other/signer.pub" && tui_keys Enter &&
+	tui_wait "Compare with the fingerprint" && tui_screen >fp &&
+	grep "Key id: *$id" fp && grep "Public key: *$(tail -n 1 "$TEST_ROOT/other/signer.pub")" fp &&
+	tui_keys n && tui_gone "Compare with" &&
+	imp trust list --json >after && test_cmp before after
+'
+
+test_expect_success 'accepting the fingerprint trusts the key; revoke asks, then revokes' '
+	tui_keys a && tui_wait "Path of the minisign" &&
+	tui_type "$TEST_ROOT/other/signer.pub" && tui_keys Enter &&
+	tui_wait "Is it the same key?" && tui_keys y && tui_wait "Name for this signer" &&
+	tui_type second && tui_keys Enter && tui_wait "Feeds it may publish" &&
+	tui_keys C-u && tui_type "rules-*" && tui_keys Enter &&
+	tui_wait "Trust key" && tui_keys y && tui_wait "trusted second" &&
+	tui_wait_re "^ second +[0-9A-F]+ +trusted +rules-\*" &&
+	tui_keys Down x && tui_wait "Revoke second" && tui_keys n &&
+	tui_screen | grep "^ second .* trusted " &&
+	tui_keys x && tui_wait "Revoke second" && tui_keys y &&
+	tui_wait_re "^ second +[0-9A-F]+ +revoked" &&
+	imp trust list --json | grep -i revoked
 '
 
 test_expect_success 'every importer screen renders at 80x24 and again after a resize' '
