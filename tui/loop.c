@@ -280,7 +280,7 @@ static int wrap(const char *text, int w, char lines[][128], int maxl)
 static void draw_dialog(struct ui *ui, const struct dialog *d)
 {
 	char lines[14][128];
-	int w = COLS - 8 < 70 ? COLS - 8 : 70;
+	int w = COLS - 4 < 76 ? COLS - 4 : 76;
 	int n = wrap(d->text, w - 4, lines, 14);
 	int h = n + 4 + (d->kind == D_TYPED || d->kind == D_INPUT ? 2 : 0);
 	struct rect r = { (LINES - h) / 2, (COLS - w) / 2, h, w };

@@ -96,7 +96,37 @@ test_expect_success 'a malformed receipt is an error with what to do, nothing re
 	tui_keys Enter && sig site list --json >after && test_cmp before after
 '
 
+test_expect_success 'a signing key with a passphrase is asked for, hidden; a wrong one writes nothing' '
+	tui_keys q && tui_exited >/dev/null &&
+	P="$TEST_ROOT/signer2" && printf "horse battery\n" >pass &&
+	airlock-signer --home "$P" init >/dev/null &&
+	airlock-signer --home "$P" keygen --passphrase-file pass >/dev/null &&
+	airlock-signer --home "$P" site add hq "$(imp recipient)" >/dev/null &&
+	airlock-signer --home "$P" snapshot iocs src >/dev/null &&
+	tui_start --home "$P" && tui_wait "(passphrase)" &&
+	tui_keys b && tui_wait "For which sites" && tui_keys Enter &&
+	tui_wait "Base (what the sites hold): full" && tui_keys Enter &&
+	tui_wait "Folder or medium" && tui_type "$OUT/p" && tui_keys Enter &&
+	tui_wait "File name:" && tui_keys Enter && tui_wait "Make the bundle" && tui_keys y &&
+	tui_wait "Passphrase of the signing key" && tui_type "not it" &&
+	tui_wait "(hidden, 6 typed)" && ! tui_screen | grep "not it" && tui_keys Enter &&
+	tui_wait "Bundle failed" && tui_screen | grep -i "passphrase" &&
+	test ! -e "$OUT/p/iocs-full-1.airlock" && tui_keys Enter
+'
+
+test_expect_success 'the right passphrase signs the bundle' '
+	mkdir -p "$OUT/p" &&
+	tui_keys b && tui_wait "For which sites" && tui_keys Enter &&
+	tui_wait "Base (what the sites hold): full" && tui_keys Enter &&
+	tui_wait "Folder or medium" && tui_type "$OUT/p" && tui_keys Enter &&
+	tui_wait "File name:" && tui_keys Enter && tui_wait "Make the bundle" && tui_keys y &&
+	tui_wait "Passphrase of the signing key" && tui_type "horse battery" && tui_keys Enter &&
+	tui_wait "Bundle written: iocs full 0 -> 1" && test -s "$OUT/p/iocs-full-1.airlock" &&
+	tui_keys Enter
+'
+
 test_expect_success 'the signer screens render at 80x24 and after a resize' '
+	tui_keys q && tui_exited >/dev/null && tui_start --home "$S" && tui_wait "LATEST" &&
 	for k in "1 LATEST" "2 SITE " "3 SEQ VERSIONS"; do
 		tui_keys "${k%% *}" && tui_wait "${k#* }" && tui_wait_size 80 24 &&
 		tui_resize 100 30 && tui_wait_size 100 30 && tui_wait "${k#* }" &&
