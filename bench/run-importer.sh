@@ -151,7 +151,7 @@ awk -F'\t' '
 function mb(b) { return sprintf("%.1f", b / 1048576) }
 $1 == "case" { next }
 $1 == "full" { k = $2; n[k]++; t[k, n[k]] = $4; if ($6 > rss[k]) rss[k] = $6; data = $13; files = $14 }
-$1 == "many" { mk[$2] = $0 }
+$1 == "many" { mk[$2] = $0; if ($2 == "import-full") mfiles = $14 }
 END {
 	printf "\n### full import of the largest snapshot (%s MiB, %d files), median of %d runs\n\n", mb(data), files, n["airlock-import"]
 	printf "| tool | wall s | MB/s | peak RSS MiB |\n|---|---|---|---|\n"
@@ -163,7 +163,7 @@ END {
 		med = v[int((c + 1) / 2)]
 		printf "| %s | %.2f | %.1f | %.0f |\n", k, med / 1000, data / 1e6 / (med / 1000), rss[k] / 1024
 	}
-	printf "\n### %d small files: full import, then a bundle changing a few files\n\n", files
+	printf "\n### %d small files: full import, then a bundle changing a few files\n\n", mfiles
 	printf "| import | files carried | wall s | peak RSS MiB | read() MiB | write() MiB | disk read MiB | disk write MiB | read calls | write calls |\n"
 	printf "|---|---|---|---|---|---|---|---|---|---|\n"
 	split("import-full import-delta", ks, " ")
@@ -172,6 +172,7 @@ END {
 		printf "| %s | %s | %.2f | %.0f | %s | %s | %s | %s | %s | %s |\n", ks[i], f[14], f[4] / 1000, f[6] / 1024, mb(f[7]), mb(f[8]), mb(f[9]), mb(f[10]), f[11], f[12]
 	}
 }' "$tsv" | tee "$out/tables.md"
-grep '^signer' "$tsv" | awk -F'\t' '{ printf "signer %s: %.2f s\n", $2, $4 / 1000 }' | tee -a "$out/tables.md"
+awk -F'\t' 'BEGIN { printf "\nsigner side of case 2:\n\n| step | wall s | bytes (feed, or bundle) |\n|---|---|---|\n" }
+	$1 == "signer" { printf "| %s | %.2f | %s |\n", $2, $4 / 1000, $13 }' "$tsv" | tee -a "$out/tables.md"
 echo
 echo "raw results: $tsv"
