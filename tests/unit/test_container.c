@@ -409,6 +409,31 @@ static void test_short_payload_source(void **state)
 	close(pfd);
 }
 
+/* Every byte outside the two signed texts and the payload data is
+ * structure: flipping any bit of any of them must be refused. */
+static void test_every_structural_byte(void **state)
+{
+	struct fx *f = *state;
+	size_t json_end = 512 + strlen(JSON), sig_start = 1536, sig_end = 1536 + strlen(SIG);
+	size_t pay_start = 2560, pay_end = 2560 + (size_t)f->payload_size;
+	uint8_t *b = malloc(f->len);
+	size_t tried = 0;
+	for (size_t off = 0; off < f->len; off++) {
+		struct airlock_err err;
+		int bit = (int)(off % 8);
+		if ((off >= 512 && off < json_end) || (off >= sig_start && off < sig_end) ||
+		    (off >= pay_start && off < pay_end))
+			continue;
+		memcpy(b, f->bytes, f->len);
+		b[off] ^= (uint8_t)(1u << bit);
+		if (open_bytes(f, b, f->len, NULL, &err) == AIRLOCK_OK)
+			fail_msg("flipping bit %d of byte %zu was accepted", bit, off);
+		tried++;
+	}
+	assert_true(tried > 3000);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mtime_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_json_refused, setup, teardown),
 		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test_setup_teardown(test_every_structural_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_payload_source, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

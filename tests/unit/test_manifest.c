@@ -296,6 +296,27 @@ static void test_unreferenced_frame(void **state)
 	free(bad);
 }
 
+/* Random byte changes: never a crash; only VERIFY or a clean accept. */
+static void test_mutations(void **state)
+{
+	struct fx *f = *state;
+	char *b = malloc(f->len);
+	uint32_t x = 777;
+	for (int i = 0; i < 3000; i++) {
+		struct airlock_manifest *m;
+		struct airlock_err err;
+		airlock_err_init(&err);
+		memcpy(b, f->json, f->len);
+		x = x * 1103515245u + 12345u;
+		b[(x >> 8) % f->len] = (char)(x >> 20);
+		if (airlock_manifest_parse(&m, b, f->len, &f->hdr, &err) == AIRLOCK_OK)
+			airlock_manifest_free(m);
+		else
+			assert_int_equal(err.code, AIRLOCK_E_VERIFY);
+	}
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +326,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_header_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreferenced_frame, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
