@@ -87,4 +87,4 @@ cmp -s modes.a modes.b || fail "modes differ"
 done) >listing
 [ "$(b2sum listing | cut -d' ' -f1)" = "$(json c/bundle.json 'd["target"]["tree"]')" ] ||
 	fail "tree hash of the rebuilt tree is not the signed one"
-echo "bundle-standard-tools: every layer opened; the target rebuilt and matched"
+echo "# bundle-standard-tools: every layer opened; the target rebuilt and matched"
