@@ -119,24 +119,32 @@ static int separator(char c)
 	return c == '.' || c == '-' || c == '_' || c == '~' || c == '@' || c == '+';
 }
 
-/* A path with its volatile tokens removed: "js/app.3f9a2c1d.js" and
- * "js/app.77b0e4aa.js" both give "js/app..js". Without dir, only the
- * last component is used (files that moved as well). */
+/* A path with its volatile tokens removed and the remaining tokens joined
+ * by '.': "js/app.3f9a2c1d.js" and "js/app.77b0e4aa.js" both give
+ * "js/app.js", "vendor-2.1.9.js" gives "vendor.js". Without dir, only the
+ * last component is used (for files that moved as well). */
 static void name_key(const char *path, int with_dir, char out[KEY_MAX])
 {
 	const char *s = with_dir ? path : (strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
 	size_t o = 0;
-	while (*s != '\0' && o + 2 < KEY_MAX) {
+	int fresh = 1;     /* at the start of a component: no '.' before a token */
+	for (;;) {
 		size_t n = 0;
 		while (s[n] != '\0' && s[n] != '/' && !separator(s[n]))
 			n++;
-		if (!volatile_token(s, n) && o + n + 2 < KEY_MAX) {
+		if (n > 0 && !volatile_token(s, n) && o + n + 2 < KEY_MAX) {
+			if (!fresh)
+				out[o++] = '.';
 			memcpy(out + o, s, n);
 			o += n;
+			fresh = 0;
 		}
 		if (s[n] == '\0')
 			break;
-		out[o++] = s[n];
+		if (s[n] == '/' && o + 2 < KEY_MAX) {
+			out[o++] = '/';
+			fresh = 1;
+		}
 		s += n + 1;
 	}
 	out[o] = '\0';
