@@ -36,6 +36,7 @@ struct fx {
 	uint8_t rcpt[1][32];
 };
 
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sh(const char *fmt, ...)
 {
 	char cmd[4096];
