@@ -76,10 +76,19 @@ test_expect_success 'the base is editable: a bundle from version 1 for the same 
 	tui_wait "Bundle written: iocs 1 -> 3, sequence 2" && tui_keys Enter
 '
 
-test_expect_success 'a bad base is refused with the reason' '
+test_expect_success 'nothing new to send is explained in plain words, with what to do' '
 	tui_keys b && tui_wait "For which sites" && tui_keys Enter &&
-	tui_wait "Base (what the sites hold)" && tui_keys C-u && tui_type soon && tui_keys Enter &&
-	tui_wait "not a version number" && ! test -e "$OUT/iocs-soon-3.airlock"
+	tui_wait "nothing to send" && tui_screen | grep "What to do: snapshot a new version" &&
+	tui_keys Enter && tui_gone "What to do"
+'
+
+test_expect_success 'a base that is not a version number is refused, nothing written' '
+	echo four >src/four && sig snapshot iocs src >/dev/null &&
+	tui_keys 2 1 && tui_wait_re "^ iocs +4 " &&
+	tui_keys b && tui_wait "For which sites" && tui_keys Enter &&
+	tui_wait "Base (what the sites hold): 3" && tui_keys C-u && tui_type soon && tui_keys Enter &&
+	tui_wait "is not a version number" && ls "$OUT" >files && ! grep "4.airlock" files &&
+	sig log --json >log && ! grep "\"sequence\": 3" log
 '
 
 test_expect_success 'a receipt carried back is recorded from the Sites screen' '
