@@ -450,23 +450,25 @@ static enum airlock_code walk_dir(struct scan *s, int dfd, char *rel, size_t rle
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
 		size_t nlen = strlen(name), len = rlen + (rlen > 0) + nlen;
-		if (len > AIRLOCK_PATH_MAX)
-			return closedir(d), refuse(err, rel, "a path below it is longer than 4095 bytes",
+		if (len > AIRLOCK_PATH_MAX) {
+			refuse(err, rlen ? rel : ".", "a path below it is longer than 4095 bytes",
 			    "shorten the names or move the files up");
+			break;
+		}
 		if (rlen > 0)
 			rel[rlen] = '/';
 		memcpy(rel + len - nlen, name, nlen + 1);
 		enum airlock_code rc = scan_one(s, dirfd(d), name, rel, len, err);
 		rel[rlen] = '\0';
 		if (rc != AIRLOCK_OK)
-			return closedir(d), rc;
+			break;
 		errno = 0;
 	}
 	int e = errno;
 	closedir(d);
-	if (e != 0)
+	if (err->code == AIRLOCK_OK && e != 0)
 		return fail_access(err, e, s->dir, rlen ? rel : ".", "directory");
-	return AIRLOCK_OK;
+	return err->code;
 }
 
 static int same_version(const struct stat *a, const struct stat *b)
