@@ -198,7 +198,7 @@ static sqlite3 *audit_db(void)
 	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
 	assert_int_equal(airlock_audit_schema(db, &err), AIRLOCK_OK);
 	for (int i = 0; i < 5; i++) {
-		char d[16];
+		char d[32];
 		snprintf(d, sizeof d, "event %d", i);
 		struct airlock_audit_event ev = { .event = "import", .feed = "iocs", .result = "ok",
 		    .detail = d };
