@@ -445,6 +445,20 @@ static uint64_t estimate_tar(const struct airlock_plan *plan, size_t manifest_le
 	return n;
 }
 
+/* The header's window_log bounds every zstd window a reader must allow: the
+ * outer frame's and each delta frame's (a single-segment frame's window is
+ * its content size). */
+static int frames_window_log(const struct airlock_plan *plan)
+{
+	int wl = 0;
+	for (size_t i = 0; i < plan->nframes; i++) {
+		int f = airlock_delta_window_log(plan->frames[i].size);
+		if (f > wl)
+			wl = f;
+	}
+	return wl;
+}
+
 static enum airlock_code open_tar(struct writer *w, struct airlock_err *err)
 {
 	w->a = archive_write_new();
@@ -476,8 +490,10 @@ static enum airlock_code write_stream(const struct airlock_plan *plan, const cha
 	w.progress = progress;
 	w.estimate = estimate_tar(plan, manifest_len);
 	w.z.next = age;
-	lim->window_log = pick_window_log(w.estimate);
-	rc = z_init(&w.z, lim->window_log, err);
+	int outer = pick_window_log(w.estimate);
+	int frames = frames_window_log(plan);
+	lim->window_log = frames > outer ? frames : outer;
+	rc = z_init(&w.z, outer, err);
 	if (rc == AIRLOCK_OK)
 		rc = open_tar(&w, err);
 	if (rc == AIRLOCK_OK && (rc = worker_start(&wk, plan, os, err)) == AIRLOCK_OK) {
