@@ -19,7 +19,7 @@ pkg_for() {
 # Programs the tests, demo and benchmarks run (program -> Debian package)
 tools="cc:gcc pkg-config:pkg-config age:age minisign:minisign zstd:zstd b2sum:coreutils
 prove:perl tmux:tmux xdelta3:xdelta3 bsdiff:bsdiff rsync:rsync /usr/bin/time:time
-clang:clang xorriso:xorriso mkfs.ext4:e2fsprogs python3:python3"
+clang:clang genisoimage:genisoimage mkfs.ext4:e2fsprogs python3:python3 sqlite3:sqlite3"
 
 missing=""
 for m in $modules; do
