@@ -25,7 +25,8 @@
 /* The header's "limits": what the writer produced, and exactly what the
  * reader accepts. */
 struct airlock_payload_limits {
-	int window_log;             /* zstd windowLog of the frame (reader: the maximum) */
+	int window_log;             /* largest zstd windowLog of the outer frame and the
+	                               delta frames (reader: the outer frame's maximum) */
 	uint64_t unpacked_bytes;    /* bytes of the plain tar */
 	uint64_t entries;           /* members of the tar */
 };
