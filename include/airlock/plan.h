@@ -49,6 +49,8 @@ struct airlock_plan {
 
 struct airlock_plan_options {
 	int level;                 /* zstd level for delta frames; 19 by default */
+	uint64_t group_max;        /* bytes of targets + bases one frame may hold
+	                              (0: 64 MiB); bounds the coder's memory */
 };
 
 /* Plans target against base (NULL for a full bundle: every file whole).

@@ -102,7 +102,7 @@ static char *random_bytes(size_t len, uint64_t x)
 	return p;
 }
 
-static void make_plan(struct fixture *f, int full)
+static void make_plan_with(struct fixture *f, int full, const struct airlock_plan_options *opt)
 {
 	struct airlock_err err;
 	char dir[128];
@@ -115,8 +115,13 @@ static void make_plan(struct fixture *f, int full)
 	}
 	snprintf(dir, sizeof dir, "%s/target", root);
 	assert_int_equal(airlock_tree_scan(&f->target, dir, f->os, NULL, &err), AIRLOCK_OK);
-	assert_int_equal(airlock_plan_make(&f->plan, f->base, f->target, f->os, NULL, NULL, &err),
+	assert_int_equal(airlock_plan_make(&f->plan, f->base, f->target, f->os, opt, NULL, &err),
 	    AIRLOCK_OK);
+}
+
+static void make_plan(struct fixture *f, int full)
+{
+	make_plan_with(f, full, NULL);
 }
 
 static const struct airlock_plan_entry *entry(const struct fixture *f, const char *path)
@@ -319,7 +324,7 @@ static void small_changed_files_share_one_frame(void **state)
 	}
 }
 
-static void large_files_get_their_own_frames(void **state)
+static void files_over_the_group_budget_get_their_own_frames(void **state)
 {
 	struct fixture *f = *state;
 	char *big = text(1200000, 3), *big2 = text(1300000, 4), *s = text(9000, 5);
@@ -332,11 +337,26 @@ static void large_files_get_their_own_frames(void **state)
 	put("target", "big1", big);
 	put("target", "big2", big2);
 	put("target", "small", s);
+	put("base", "small2", s + 1000);
+	put("target", "small2", s + 10);
+	/* by default all fit into one frame */
 	make_plan(f, 0);
 	check_plan(f);
+	assert_int_equal(f->plan->nframes, 1);
+	assert_int_equal(f->plan->frames[0].nmembers, 4);
+	airlock_plan_free(f->plan);
+	airlock_tree_free(f->base);
+	airlock_tree_free(f->target);
+	airlock_objstore_free(f->os);
+	/* with a 2 MiB budget each big file (2.4 MB with its base) is alone */
+	struct airlock_plan_options opt = { .level = 19, .group_max = 2 << 20 };
+	make_plan_with(f, 0, &opt);
+	check_plan(f);
 	assert_int_equal(f->plan->nframes, 3);
-	for (size_t i = 0; i < 3; i++)
-		assert_int_equal(f->plan->frames[i].nmembers, 1);
+	assert_int_equal(f->plan->frames[0].nmembers, 1);
+	assert_int_equal(f->plan->frames[1].nmembers, 1);
+	assert_int_equal(f->plan->frames[2].nmembers, 2);
+	assert_string_equal(f->plan->frames[2].bases[1]->path, "small2");
 	free(big), free(big2), free(s);
 }
 
@@ -454,7 +474,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unchanged_entries_are_omitted, setup, teardown),
 		cmocka_unit_test_setup_teardown(renames_and_mode_changes_are_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(small_changed_files_share_one_frame, setup, teardown),
-		cmocka_unit_test_setup_teardown(large_files_get_their_own_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(files_over_the_group_budget_get_their_own_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_bases_new_files_and_bad_deltas_travel_whole,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(symlinks_and_removals, setup, teardown),
