@@ -10,6 +10,9 @@
 #   -r RUNS      runs of a fast command, the median is kept (default 3); a command
 #                whose first run takes longer than SLOW_MS (default 1500 ms) runs once
 #   -T TOOLS     subset of: airlock,full,patch,xdelta3,bsdiff,rsync (default: all)
+#   -F           measure the full resend (tar + zstd -19) on every step; by default
+#                only on the first and last step of each dataset, since it hardly
+#                changes from one version to the next and is the slowest peer
 #
 # BUILD_DIR holds airlock-signer and airlock-importer (default: build/); without
 # them only the peers are measured, and the run says so. CORPUS_DIR (default
@@ -18,6 +21,7 @@
 # ../shared/corpus/fetch.sh (or $AIRLOCK_CORPUS_FETCH).
 # Raw results: bench/out/<stamp>/results.tsv and airlock.tsv (bench/out/latest).
 set -euo pipefail
+{ # the whole script is parsed before it runs, so editing it meanwhile is safe
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -29,7 +33,7 @@ RUNS=3
 SLOW_MS=${SLOW_MS:-1500}
 ALL_TOOLS="airlock full patch xdelta3 bsdiff rsync"
 PEERS="full patch xdelta3 bsdiff rsync"
-datasets="" steps="" tools=$ALL_TOOLS report=""
+datasets="" steps="" tools=$ALL_TOOLS report="" full_every=0
 
 usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
 
@@ -64,7 +68,7 @@ report() {
 	END {
 		for (d = 1; d <= nd; d++) {
 			ds = order[d]; n = split(steps[ds], s, " ")
-			printf "\n### %s: bytes per step (airlock: payload + fixed overhead)\n\n", ds
+			printf "\n### %s: bytes per step (airlock: payload + fixed overhead; - = not measured)\n\n", ds
 			printf "| step | airlock payload | overhead | airlock bundle |"
 			for (p = 1; p <= np; p++) printf " %s |", name[peer[p]]
 			printf " best peer | airlock / best |\n|---|---|---|---|"
@@ -118,6 +122,7 @@ while (($#)); do
 	-s) steps=${2:?-s needs a list}; shift 2 ;;
 	-r) RUNS=${2:?-r needs a number}; shift 2 ;;
 	-T) tools=${2:?-T needs a list}; tools=${tools//,/ }; shift 2 ;;
+	-F) full_every=1; shift ;;
 	--report) report=${2:?--report needs a results.tsv}; shift 2 ;;
 	-h | --help) usage ;;
 	-*) echo "$prog: unknown option $1" >&2; usage ;;
@@ -320,6 +325,7 @@ for ds in $datasets; do
 	first=""
 	for ((k = 2; k <= n; k++)); do in_steps "$k" && { first=$k; break; }; done
 	[[ -n $first ]] || { note "$ds: no selected step (it has v1..v$n)"; continue; }
+	for ((last = n; last > first; last--)); do in_steps "$last" && break; done
 	echo "== $ds: steps from v$((first - 1)) to v$n"
 	rm -f "$work"/t*.tar
 	mktar "$corpus/$ds/v$((first - 1))" "$work/t$((first - 1)).tar"
@@ -345,6 +351,7 @@ for ds in $datasets; do
 		fi
 		for tool in $PEERS; do
 			[[ " $tools " == *" $tool "* ]] || continue
+			[[ $tool != full ]] || ((full_every || k == first || k == last)) || continue
 			peer "$ds" "$k" "$tool" "$old" "$new"
 			printf ' %s' "$tool"
 		done
@@ -356,3 +363,5 @@ echo "total time: $(($(date +%s) - t0)) s"
 report "$res" "$air" | tee "$out/tables.md"
 echo
 echo "raw results: $res, $air; tables: $out/tables.md"
+exit
+}

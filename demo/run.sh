@@ -10,6 +10,7 @@
 # give their keys a passphrase (keygen asks for it, or --passphrase-file).
 # Any failing step stops the demo with a message (set -e).
 set -euo pipefail
+{ # the whole script is parsed before it runs, so editing it meanwhile is safe
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -195,3 +196,5 @@ run airlock-importer --home high status
 ms=$((($(date +%s%N) - t0) / 1000000))
 section "done in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s; everything is in $demo"
 trap - ERR
+exit
+}
