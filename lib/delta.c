@@ -60,6 +60,9 @@ static enum airlock_code setup_cctx(ZSTD_CCtx *c, const uint8_t *base, size_t ba
 		{ ZSTD_c_checksumFlag, 1 },
 		{ ZSTD_c_contentSizeFlag, 1 },
 		{ ZSTD_c_nbWorkers, 0 },    /* deterministic and better for patches */
+		/* the whole target is in memory and stays put: zstd need not copy
+		 * it into a window buffer (saves up to 2^windowLog bytes) */
+		{ ZSTD_c_stableInBuffer, 1 },
 	};
 	size_t r;
 	for (size_t i = 0; i < sizeof params / sizeof *params; i++)
