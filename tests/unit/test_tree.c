@@ -79,7 +79,7 @@ static void path_rules(void **state)
 	static const char *good[] = { "a", "a/b.c", "\xc3\xbc/x", "a b/c-d_e", "..a", "a..",
 		"\xf0\x9f\x98\x80" };
 	static const char *bad[] = { "", "/a", "a/", "a//b", ".", "a/.", "..", "a/../b",
-		"a\\b", "a\x01" "b", "a\x7f", "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"a\\b", "a\001b", "a\x7f", "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
 		"\xc3" };
 	const char *why;
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
