@@ -49,6 +49,9 @@ enum airlock_code airlock_objstore_open(struct airlock_objstore **os, const char
     struct airlock_err *err)
 {
 	*os = NULL;
+	/* temporary names come from randombytes, which two scan threads share */
+	if (sodium_init() < 0)
+		return airlock_fail(err, AIRLOCK_E_FAILED, "cannot initialise libsodium");
 	if (airlock_mkdir_p(dir, 0755, err) != AIRLOCK_OK)
 		return err->code;
 	struct airlock_objstore *s = calloc(1, sizeof *s);
