@@ -205,7 +205,8 @@ test_expect_success 'every importer screen renders at 80x24 and again after a re
 		tui_resize 100 30 && tui_wait_size 100 30 && tui_wait "${k#* }" &&
 		tui_screen | tail -n 1 | grep -q "? Help" &&
 		tui_resize 80 24 && tui_wait_size 80 24 && tui_wait "${k#* }" || return 1
-	done
+	done &&
+	tui_keys q && test "$(tui_exited)" = 0
 '
 
 test_done
