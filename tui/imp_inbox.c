@@ -69,6 +69,16 @@ struct inbox {
 	char problems[600];
 	uint64_t stamp;          /* of the watched folders at the last scan */
 	unsigned ticks;
+	/* The payload check behind the list: the listing's precheck does not
+	 * read payloads, so a worker hashes each ready bundle's payload and
+	 * the verdicts change as it goes. */
+	struct airlock_importer *im;
+	struct job job;
+	int checking;
+	struct airlock_verdict *deep;   /* per row, written by the worker under job.mu */
+	unsigned char *deep_state;      /* 0 pending, 1 written (worker), 2 shown */
+	size_t deep_done;               /* rows checked, under job.mu */
+	size_t deep_total;
 };
 
 /* A cheap summary of the watched folders and the media mounted in them:
@@ -97,8 +107,23 @@ static uint64_t watch_stamp(struct ui *ui)
 	return h;
 }
 
+static void stop_deep(struct inbox *ib)
+{
+	if (!ib->checking)
+		return;
+	job_cancel(&ib->job);
+	job_join(&ib->job, NULL);
+	job_destroy(&ib->job);
+	ib->checking = 0;
+}
+
 static void inbox_clear(struct inbox *ib)
 {
+	stop_deep(ib);
+	free(ib->deep);
+	free(ib->deep_state);
+	ib->deep = NULL;
+	ib->deep_state = NULL;
 	for (size_t i = 0; i < ib->nlists; i++) {
 		airlock_bundle_list_free(ib->lists[i]);
 		free(ib->dirs[i]);
@@ -147,6 +172,75 @@ static void scan_watch(struct ui *ui, struct inbox *ib, const char *dir)
 		closedir(d);
 }
 
+static const struct airlock_bundle_list_item *row_item(struct inbox *ib, size_t i);
+
+static enum airlock_code run_deep(void *arg, const struct airlock_progress *p,
+    struct airlock_err *err)
+{
+	struct inbox *ib = arg;
+	for (size_t i = 0; i < ib->nrows; i++) {
+		const struct airlock_bundle_list_item *it = row_item(ib, i);
+		struct airlock_verdict v;
+		struct airlock_err e;
+		if (it->verdict.state != AIRLOCK_INBOX_READY)
+			continue;
+		if (*p->cancel)
+			return airlock_fail(err, AIRLOCK_E_CANCELLED, "cancelled");
+		airlock_err_init(&e);
+		airlock_verdict_init(&v);
+		airlock_importer_precheck(ib->im, &it->ref, 1, p, &v, &e);
+		pthread_mutex_lock(&ib->job.mu);
+		/* Reading the payload adds one thing the listing did not know:
+		 * whether it matches the signed hash. Its policy and gap verdicts
+		 * stay the listing's, which knows about bundles queued in order. */
+		if (v.state == AIRLOCK_INBOX_TAMPERED || v.state == AIRLOCK_INBOX_ERROR) {
+			ib->deep[i] = v;
+			ib->deep_state[i] = 1;
+		}
+		ib->deep_done++;
+		pthread_mutex_unlock(&ib->job.mu);
+	}
+	return AIRLOCK_OK;
+}
+
+static void start_deep(struct inbox *ib)
+{
+	ib->deep_total = 0;
+	ib->deep_done = 0;
+	for (size_t i = 0; i < ib->nrows; i++)
+		ib->deep_total += row_item(ib, i)->verdict.state == AIRLOCK_INBOX_READY;
+	ib->deep = calloc(ib->nrows > 0 ? ib->nrows : 1, sizeof *ib->deep);
+	ib->deep_state = calloc(ib->nrows > 0 ? ib->nrows : 1, 1);
+	if (ib->deep_total == 0 || ib->deep == NULL || ib->deep_state == NULL)
+		return;
+	job_init(&ib->job, run_deep, ib);
+	ib->checking = job_start(&ib->job) == 0;
+}
+
+/* Shows the verdicts the worker has reached; the list's items are only
+ * ever written here, on the main thread. */
+static enum reaction deep_tick(struct view *v, struct inbox *ib)
+{
+	enum reaction r = R_NONE;
+	int finished = job_finished(&ib->job);
+	pthread_mutex_lock(&ib->job.mu);
+	for (size_t i = 0; i < ib->nrows; i++) {
+		if (ib->deep_state[i] != 1)
+			continue;
+		struct airlock_bundle_list_item *it = &ib->rows[i].l->items[ib->rows[i].i];
+		it->verdict = ib->deep[i];
+		ib->deep_state[i] = 2;
+		r = R_REDRAW;
+	}
+	pthread_mutex_unlock(&ib->job.mu);
+	if (finished) {
+		stop_deep(ib);
+		list_refilter(v);
+		r = R_REDRAW;
+	}
+	return r;
+}
+
 static enum airlock_code inbox_load(struct view *v, struct ui *ui, struct airlock_err *err)
 {
 	struct inbox *ib = v->data;
@@ -167,6 +261,7 @@ static enum airlock_code inbox_load(struct view *v, struct ui *ui, struct airloc
 	list_reset(v, k);
 	if (ib->problems[0] != '\0')
 		ui_set_status(ui, 1, "%s", ib->problems);
+	start_deep(ib);
 	return AIRLOCK_OK;
 }
 
@@ -208,9 +303,13 @@ static void inbox_draw_row(struct view *v, struct ui *ui, size_t i, int y, int x
 
 static void inbox_draw(struct view *v, struct ui *ui, struct rect r)
 {
+	struct inbox *ib = v->data;
 	if (ui->nwatch == 0)
 		put(ui, r.y, 1, r.w - 2, ROLE_WARN, "no watched folders: start with --watch DIR");
 	list_draw(v, ui, r);
+	if (ib->checking)
+		putf(ui, r.y + r.h - 1, r.x + 1, r.w - 14, ROLE_DIM,
+		    "checking payloads: %zu of %zu bundles", ib->deep_done, ib->deep_total);
 }
 
 /* About every 2 seconds: a medium mounted or a bundle copied in shows up
@@ -218,6 +317,8 @@ static void inbox_draw(struct view *v, struct ui *ui, struct rect r)
 static enum reaction inbox_tick(struct view *v, struct ui *ui)
 {
 	struct inbox *ib = v->data;
+	if (ib->checking)
+		return deep_tick(v, ib);
 	if (++ib->ticks % 20 != 0 || watch_stamp(ui) == ib->stamp)
 		return R_NONE;
 	return R_RELOAD;
@@ -238,6 +339,12 @@ static enum reaction inbox_open(struct view *v, struct ui *ui)
 	if (!list_selected(v, &i))
 		return R_NONE;
 	struct inbox *ib = v->data;
+	/* The handle is used by one thread at a time: the detail's own
+	 * checks follow the background ones. */
+	if (ib->checking) {
+		deep_tick(v, ib);
+		stop_deep(ib);
+	}
 	ui_push(ui, detail_view(ui, row_item(ib, i), ib->rows[i].dir));
 	return R_REDRAW;
 }
@@ -265,8 +372,11 @@ struct view *inbox_view(struct ui *ui)
 {
 	struct inbox *ib = calloc(1, sizeof *ib);
 	struct view *v = ib != NULL ? view_new(&inbox_ops, ib, 1) : NULL;
-	if (v == NULL)
+	if (v == NULL) {
 		free(ib);
+		return NULL;
+	}
+	ib->im = ui->im;
 	return v;
 }
 

@@ -127,6 +127,8 @@ test_expect_success 'and it cannot be imported' '
 '
 
 test_expect_success 'a payload tampered after signing is caught before the store changes' '
+	tui_keys / C-u Enter && tui_gone "filter: " &&
+	tui_wait_re "^ tampered +iocs +2->3 +bad-payload.airlock" &&
 	tui_keys / C-u && tui_type bad-payload && tui_keys Enter && tui_wait "filter: bad-payload" &&
 	tui_keys Enter && tui_wait "Verdict" &&
 	tui_wait_re "Verdict +tampered" && tui_wait_re "Reason +payload .*does not match the signed header" &&
