@@ -464,7 +464,7 @@ static void audit_draw_row(struct view *v, struct ui *ui, size_t i, int y, int x
 	char when[32], vers[52] = "";
 	fmt_time(when, sizeof when, r->when);
 	if (r->to_version[0] != '\0')
-		snprintf(vers, sizeof vers, "%s->%s", r->from_version[0] ? r->from_version : "-",
+		snprintf(vers, sizeof vers, "%s->%s", r->from_version[0] ? r->from_version : "new",
 		    r->to_version);
 	putf(ui, y, x + 1, 5, row_role(sel, ROLE_DIM), "%4llu", (unsigned long long)r->seq);
 	put(ui, y, x + 6, 16, row_role(sel, ROLE_NORMAL), when);

@@ -167,6 +167,8 @@ static void draw_footer(struct ui *ui, struct view *v)
 	for (const struct binding *b = global_keys; b->label != NULL; b++) {
 		if (!(b->flags & B_FOOTER))
 			continue;
+		if (b->keys[0] == 'q' && v->ops->busy)
+			continue;   /* work in progress: only its cancel leaves */
 		if (b->keys[0] == 'q') {
 			struct binding q = *b;
 			q.name = ui->depth > 1 ? "Back" : "Quit";
