@@ -55,6 +55,7 @@ report() {
 			split(line, f, "\t"); if (f[1] == "dataset") continue
 			k = f[1] SUBSEP f[2]; A[k] = 1
 			pay[k] = f[3]; over[k] = f[4] + f[5] + f[6] + f[7]; tot[k] = f[8]
+			none[k] = (f[8] == "")   # unchanged tree: no version, no bundle
 			snap[k] = f[9]; bms[k] = f[10]; brss[k] = f[11]; brun[k] = f[12]
 		}
 	}
@@ -77,9 +78,12 @@ report() {
 			for (i = 1; i <= n; i++) {
 				k = ds SUBSEP s[i]; best = ""; bn = ""
 				for (p = 1; p <= np; p++) if ((k, peer[p]) in B && B[k, peer[p]] != "" && (best == "" || B[k, peer[p]] + 0 < best + 0)) { best = B[k, peer[p]]; bn = peer[p] }
-				printf "| %s | %s | %s | %s |", s[i], (k in A) ? kib(pay[k]) : "-", (k in A) ? kib(over[k]) : "-", (k in A) ? kib(tot[k]) : "-"
+				if (k in A && none[k])
+					printf "| %s | nothing to send | 0 B | no bundle (unchanged) |", s[i]
+				else
+					printf "| %s | %s | %s | %s |", s[i], (k in A) ? kib(pay[k]) : "-", (k in A) ? kib(over[k]) : "-", (k in A) ? kib(tot[k]) : "-"
 				for (p = 1; p <= np; p++) printf " %s |", kib(B[k, peer[p]])
-				printf " %s (%s) | %s |\n", kib(best), bn, (k in A && best > 0) ? sprintf("%.2f", pay[k] / best) : "-"
+				printf " %s (%s) | %s |\n", kib(best), bn, (k in A && !none[k] && best > 0) ? sprintf("%.2f", pay[k] / best) : "-"
 			}
 			printf "\n### %s: create time in s (* = 1 run, else median of 3), peak RSS in MiB\n\n", ds
 			printf "| step | airlock snapshot | airlock bundle |"
@@ -102,14 +106,14 @@ report() {
 		printf "| dataset | steps | airlock payload | airlock overhead | best peer per step | airlock / best | zstd patch-from | airlock bundle time | patch-from time |\n"
 		printf "|---|---|---|---|---|---|---|---|---|\n"
 		for (d = 1; d <= nd; d++) {
-			ds = order[d]; n = split(steps[ds], s, " "); sp = so = sb = sz = tb = tz = 0; na = 0
+			ds = order[d]; n = split(steps[ds], s, " "); sp = so = sb = sz = tb = tz = 0; na = nb = 0
 			for (i = 1; i <= n; i++) {
 				k = ds SUBSEP s[i]; best = ""
 				for (p = 1; p <= np; p++) if ((k, peer[p]) in B && B[k, peer[p]] != "" && (best == "" || B[k, peer[p]] + 0 < best + 0)) best = B[k, peer[p]]
 				sb += best; sz += B[k, "patch"]; tz += T[k, "patch"]
-				if (k in A) { na++; sp += pay[k]; so += over[k]; tb += bms[k] }
+				if (k in A) { na++; sp += pay[k]; tb += bms[k]; if (!none[k]) { so += over[k]; nb++ } }
 			}
-			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", ds, n, na ? kib(sp) : "-", na ? kib(so / na) " per bundle" : "-", kib(sb),
+			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", ds, n, na ? kib(sp) : "-", nb ? kib(so / nb) " per bundle" : "-", kib(sb),
 				(na == n && sb > 0) ? sprintf("%.2f", sp / sb) : "-", kib(sz), na ? sprintf("%.1f s", tb / 1000) : "-", sprintf("%.1f s", tz / 1000)
 		}
 	}' "$res"
