@@ -211,4 +211,12 @@ test_expect_success 'every importer screen renders at 80x24 and again after a re
 	tui_keys q && test "$(tui_exited)" = 0
 '
 
+test_expect_success 'feeds whose data is older than --stale are flagged STALE' '
+	tui_start --home "$I" --watch "$IN" --stale 1s && tui_wait "airlock importer" &&
+	tui_keys 2 && tui_wait_re "^ iocs +1 +publisher .* STALE" &&
+	tui_keys q && tui_exited >/dev/null &&
+	tui_start --home "$I" --watch "$IN" && tui_wait "airlock importer" &&
+	tui_keys 2 && tui_wait_re "^ iocs +1 +publisher" && ! tui_screen | grep STALE
+'
+
 test_done
