@@ -9,7 +9,8 @@ come from /proc/PID/io of the command's own process (Linux task I/O
 accounting: rchar/wchar are bytes passed to read/write calls, read_bytes/
 write_bytes what reached the storage layer); they are read after the process
 has exited but before it is reaped (waitid WNOWAIT), so nothing is missed.
-Children's I/O is not included: point it at a single program.
+They include the I/O of the children the command waited for (the kernel
+adds a reaped child's counters to its parent's), so a shell pipeline counts.
 
 usage: measure.py [-o FILE] CMD [ARG...]   (the line goes to FILE or stderr;
 the command's own stdout and stderr pass through)
