@@ -316,7 +316,7 @@ airlock_step() {
 
 # ---- the run -------------------------------------------------------------------
 echo "airlock bench: $(date -u +%FT%TZ) on $(uname -n), $(nproc) cores; zstd $(zstd -V | grep -o 'v[0-9.]*' | head -1)"
-echo "build: $build$( ((have_airlock)) || echo ' (airlock not built: peers only)')"
+echo "build: $build$( ((have_airlock)) || echo ' (airlock not built: peers only)'); tree at $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?')"
 echo "corpus: $corpus; results: $out"
 t0=$(date +%s)
 for ds in $datasets; do
