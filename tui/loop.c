@@ -206,6 +206,7 @@ void ui_draw(struct ui *ui)
 	if (ui->too_small) {
 		putf(ui, LINES / 2, 0, COLS, ROLE_BAD, "terminal too small: need %dx%d, have %dx%d",
 		    MIN_COLS, MIN_LINES, COLS, LINES);
+		put(ui, LINES / 2 + 1, 0, COLS, ROLE_NORMAL, "make it larger; keys wait until then");
 		return;
 	}
 	draw_top(ui);
@@ -362,7 +363,8 @@ static int modal(struct ui *ui, struct dialog *d)
 			tick_top(ui);
 			continue;
 		}
-		if (key == KEY_RESIZED)
+		/* Nothing is answered that cannot be seen. */
+		if (key == KEY_RESIZED || ui->too_small)
 			continue;
 		switch (d->kind) {
 		case D_MESSAGE:
@@ -463,7 +465,7 @@ static void filter_edit(struct ui *ui, struct view *v)
 			break;
 		}
 		int key = read_key();
-		if (key == KEY_NONE || key == KEY_RESIZED)
+		if (key == KEY_NONE || key == KEY_RESIZED || ui->too_small)
 			continue;
 		if (key == '\r' || key == '\n' || key == KEYFN(KEY_ENTER))
 			break;
@@ -634,6 +636,9 @@ int ui_run(struct ui *ui)
 			clearok(curscr, TRUE);
 			continue;
 		}
+		/* A screen too small to show what a key would do takes none. */
+		if (ui->too_small)
+			continue;
 		ui->status[0] = '\0';
 		react(ui, dispatch(ui, top(ui), key));
 	}

@@ -42,6 +42,12 @@ test_expect_success 'a resize below 80x24 says so, and the screen comes back aft
 	tui_screen >back && test "$(wc -l <back)" -eq 24 && tail -n 1 back | grep "q Quit"
 '
 
+test_expect_success 'while the terminal is too small, keys wait (q does not quit unseen)' '
+	tui_resize 60 20 && tui_wait "terminal too small" && tui_wait "keys wait until then" &&
+	tui_keys q && tui_keys C-c && tui_resize 80 24 && tui_wait "LATEST" &&
+	! tui_screen | grep "Really quit" && test ! -s "$TEST_ROOT/.tui-exit"
+'
+
 test_expect_success 'Enter opens a feed, q goes back, and the breadcrumb follows' '
 	tui_keys Enter && tui_wait "Feeds > Versions" &&
 	tui_screen | grep "retained" &&
