@@ -363,6 +363,20 @@ static void quarantine(struct run *r)
 	importer_quarantine(r->im, src, copy[0] ? copy : NULL, r->v);
 }
 
+/* A gap changes nothing and is not quarantined (the bundle is fine, the
+ * site is behind), but the attempt is audited. */
+static void audit_gap(struct run *r)
+{
+	char tv[24];
+	struct airlock_err ignore;
+	airlock_err_init(&ignore);
+	snprintf(tv, sizeof tv, "%llu", (unsigned long long)r->v->info.target_version);
+	struct airlock_audit_event ev = { .event = "gap", .bundle_id = r->v->info.bundle_id,
+	    .key_id = r->v->info.signer_key_id, .feed = r->v->info.feed, .to_version = tv,
+	    .result = "gap", .detail = r->v->reason };
+	(void)airlock_audit_append(airlock_store_db(r->im->store), &ev, &ignore);
+}
+
 static enum airlock_code run(struct airlock_importer *im, const struct airlock_bundle_ref *ref,
     enum run_mode mode, int hash_payload, const struct airlock_progress *progress,
     struct airlock_verdict *v, struct airlock_err *err)
@@ -381,6 +395,8 @@ static enum airlock_code run(struct airlock_importer *im, const struct airlock_b
 	if (mode == RUN_IMPORT && (rc == AIRLOCK_E_VERIFY || rc == AIRLOCK_E_POLICY) &&
 	    v->state != AIRLOCK_INBOX_IMPORTED)
 		quarantine(&r);
+	if (mode == RUN_IMPORT && rc == AIRLOCK_E_GAP)
+		audit_gap(&r);
 	run_release(&r);
 	return rc;
 }

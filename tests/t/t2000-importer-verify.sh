@@ -68,6 +68,15 @@ test_expect_success 'verify needs the site key passphrase when the key has one' 
 	grep -i "passphrase" err
 '
 
+test_expect_success 'import of a gap bundle: exit 5, audited as a gap, not quarantined' '
+	echo more >>src/numbers && sign snapshot iocs src >/dev/null &&
+	sign bundle iocs --to h2 -o b-h2-gap --passphrase-file "$TEST_ROOT/pass" >/dev/null &&
+	expect_code 5 airlock-importer --home "$TEST_ROOT/h2" import --passphrase-file sp b-h2-gap 2>err &&
+	grep "holds no version" err &&
+	airlock-importer --home "$TEST_ROOT/h2" audit >log && grep " gap .* gap " log &&
+	airlock-importer --home "$TEST_ROOT/h2" quarantine list | grep "quarantine is empty"
+'
+
 test_expect_success 'verify without a site key fails with a hint to run keygen' '
 	airlock-importer --home "$TEST_ROOT/h3" trust add pub "$SH/signer.pub" --feeds "*" >/dev/null &&
 	expect_code 1 airlock-importer --home "$TEST_ROOT/h3" verify b1 2>err &&
