@@ -23,6 +23,8 @@
 struct airlock_objstore {
 	char *dir;
 	int dfd;
+	const struct airlock_objstore *known;   /* objects there are not written here */
+	int deferred;                           /* fsyncs left to airlock_objstore_sync */
 };
 
 static int hexval(char c)
@@ -95,6 +97,19 @@ static enum airlock_code fsync_at(int dfd, const char *name, const char *dir, st
 	return AIRLOCK_OK;
 }
 
+/* Directory fsyncs of a store in deferred mode wait for airlock_objstore_sync. */
+static enum airlock_code sync_dir(const struct airlock_objstore *os, const char *name,
+    struct airlock_err *err)
+{
+	return os->deferred ? AIRLOCK_OK : fsync_at(os->dfd, name, os->dir, err);
+}
+
+/* Whether an object is here, or in the store this one defers to. */
+static int present(const struct airlock_objstore *os, const uint8_t hash[AIRLOCK_HASH_BYTES])
+{
+	return airlock_objstore_has(os, hash) || (os->known != NULL && airlock_objstore_has(os->known, hash));
+}
+
 /* Renames the temporary file tmp (relative to the root) to the object's
  * place, or drops it when the object is already there. */
 static enum airlock_code publish(struct airlock_objstore *os, const char *tmp,
@@ -107,7 +122,7 @@ static enum airlock_code publish(struct airlock_objstore *os, const char *tmp,
 	if (!created && errno != EEXIST)
 		return airlock_fail_errno(err, AIRLOCK_E_FAILED, errno,
 		    "cannot create directory '%s/%s'", os->dir, sub);
-	if (created && fsync_at(os->dfd, ".", os->dir, err) != AIRLOCK_OK)
+	if (created && sync_dir(os, ".", err) != AIRLOCK_OK)
 		return err->code;
 	struct stat st;
 	if (fstatat(os->dfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
@@ -118,7 +133,7 @@ static enum airlock_code publish(struct airlock_objstore *os, const char *tmp,
 	if (renameat(os->dfd, tmp, os->dfd, rel) != 0)
 		return airlock_fail_errno(err, AIRLOCK_E_FAILED, errno,
 		    "cannot move '%s/%s' into the object store", os->dir, tmp);
-	return fsync_at(os->dfd, sub, os->dir, err);
+	return sync_dir(os, sub, err);
 }
 
 struct tmpfile {
@@ -150,7 +165,14 @@ static enum airlock_code tmp_create(struct airlock_objstore *os, struct tmpfile 
 static enum airlock_code tmp_commit(struct airlock_objstore *os, struct tmpfile *t,
     const uint8_t hash[AIRLOCK_HASH_BYTES], struct airlock_err *err)
 {
-	if (fchmod(t->fd, 0444) != 0 || fsync(t->fd) != 0) {
+	if (present(os, hash)) {
+		/* unchanged content: no fsync, no rename (re-snapshots stay cheap) */
+		close(t->fd);
+		t->fd = -1;
+		unlinkat(os->dfd, t->name, 0);
+		return AIRLOCK_OK;
+	}
+	if (fchmod(t->fd, 0444) != 0 || (!os->deferred && fsync(t->fd) != 0)) {
 		airlock_fail_errno(err, AIRLOCK_E_FAILED, errno, "cannot sync '%s/%s'", os->dir, t->name);
 		if (err->sys_errno == ENOSPC || err->sys_errno == EDQUOT)
 			airlock_hint(err, "the disk holding '%s' is full: free some space and try again",
@@ -231,7 +253,7 @@ enum airlock_code airlock_objstore_put_buffer(struct airlock_objstore *os, const
     size_t len, uint8_t hash[AIRLOCK_HASH_BYTES], struct airlock_err *err)
 {
 	airlock_hash_buffer(hash, buf, len);
-	if (airlock_objstore_has(os, hash))
+	if (present(os, hash))
 		return AIRLOCK_OK;
 	struct tmpfile t;
 	if (tmp_create(os, &t, err) != AIRLOCK_OK)
@@ -253,7 +275,8 @@ enum airlock_code airlock_objstore_adopt(struct airlock_objstore *os, const char
 	if (chmod(tmp_path, 0444) != 0)
 		return airlock_fail_errno(err, AIRLOCK_E_FAILED, errno, "cannot change mode of '%s'",
 		    tmp_path);
-	if (mkdirat(os->dfd, sub, 0755) != 0 && errno != EEXIST)
+	int created = mkdirat(os->dfd, sub, 0755) == 0;
+	if (!created && errno != EEXIST)
 		return airlock_fail_errno(err, AIRLOCK_E_FAILED, errno,
 		    "cannot create directory '%s/%s'", os->dir, sub);
 	if (airlock_objstore_has(os, hash)) {
@@ -267,9 +290,37 @@ enum airlock_code airlock_objstore_adopt(struct airlock_objstore *os, const char
 			airlock_hint(err, "the file must be on the same filesystem as the store");
 		return err->code;
 	}
-	if (fsync_at(os->dfd, ".", os->dir, err) != AIRLOCK_OK)
+	if (created && sync_dir(os, ".", err) != AIRLOCK_OK)
 		return err->code;
-	return fsync_at(os->dfd, sub, os->dir, err);
+	return sync_dir(os, sub, err);
+}
+
+void airlock_objstore_set_known(struct airlock_objstore *os, const struct airlock_objstore *known)
+{
+	os->known = known;
+}
+
+void airlock_objstore_set_deferred(struct airlock_objstore *os, int deferred)
+{
+	os->deferred = deferred;
+}
+
+enum airlock_code airlock_objstore_sync(struct airlock_objstore *os, struct airlock_err *err)
+{
+	if (syncfs(os->dfd) != 0)
+		return airlock_fail_errno(err, AIRLOCK_E_FAILED, errno, "cannot sync the disk of '%s'",
+		    os->dir);
+	/* syncfs flushes data and metadata of the whole filesystem; the
+	 * directory fsyncs make the renames durable where syncfs is lax */
+	static const char hexd[] = "0123456789abcdef";
+	for (int i = 0; i < 256; i++) {
+		char sub[3] = { hexd[i >> 4], hexd[i & 15], '\0' };
+		struct stat st;
+		if (fstatat(os->dfd, sub, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+		    fsync_at(os->dfd, sub, os->dir, err) != AIRLOCK_OK)
+			return err->code;
+	}
+	return fsync_at(os->dfd, ".", os->dir, err);
 }
 
 int airlock_objstore_has(const struct airlock_objstore *os, const uint8_t hash[AIRLOCK_HASH_BYTES])

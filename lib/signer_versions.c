@@ -33,7 +33,13 @@ static enum airlock_code staging_open(struct airlock_signer *s, struct staging *
 		sg->dir[0] = '\0';
 		return err->code;
 	}
-	return airlock_objstore_open(&sg->os, sg->dir, err);
+	if (airlock_objstore_open(&sg->os, sg->dir, err) != AIRLOCK_OK)
+		return err->code;
+	/* only contents the home lacks are copied; none needs to be durable
+	 * here: staging_publish makes the home's copies durable */
+	airlock_objstore_set_known(sg->os, s->os);
+	airlock_objstore_set_deferred(sg->os, 1);
+	return AIRLOCK_OK;
 }
 
 static void staging_close(struct staging *sg)
@@ -56,21 +62,29 @@ static enum airlock_code staging_publish(struct airlock_signer *s, struct stagin
     struct airlock_err *err)
 {
 	char path[AIRLOCK_SIGNER_PATH_MAX];
-	size_t n = airlock_tree_count(t);
+	size_t n = airlock_tree_count(t), moved = 0;
+	/* one sync for all new objects, before the catalog records them */
+	airlock_objstore_set_deferred(s->os, 1);
 	for (size_t i = 0; i < n; i++) {
 		const struct airlock_tree_entry *e = airlock_tree_at(t, i);
 		if (airlock_progress_step(progress, "store", i, n, err) != AIRLOCK_OK)
-			return err->code;
+			break;
 		if (e->type != AIRLOCK_ENTRY_FILE || airlock_objstore_has(s->os, e->hash))
 			continue;
-		if (!airlock_objstore_has(sg->os, e->hash))
-			return airlock_fail(err, AIRLOCK_E_FAILED, "the contents of '%s' are missing "
+		if (!airlock_objstore_has(sg->os, e->hash)) {
+			airlock_fail(err, AIRLOCK_E_FAILED, "the contents of '%s' are missing "
 			    "from the scan", e->path);
+			break;
+		}
 		if (airlock_objstore_path(sg->os, e->hash, path, sizeof path, err) != AIRLOCK_OK ||
 		    airlock_objstore_adopt(s->os, path, e->hash, err) != AIRLOCK_OK)
-			return err->code;
+			break;
+		moved++;
 	}
-	return AIRLOCK_OK;
+	airlock_objstore_set_deferred(s->os, 0);
+	if (moved > 0 && err->code == AIRLOCK_OK)
+		airlock_objstore_sync(s->os, err);
+	return err->code;
 }
 
 static enum airlock_code feed_get_or_create(struct airlock_signer *s, const char *feed,

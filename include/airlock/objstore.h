@@ -47,6 +47,18 @@ enum airlock_code airlock_objstore_remove(struct airlock_objstore *os,
 enum airlock_code airlock_objstore_verify(const struct airlock_objstore *os,
     const uint8_t hash[AIRLOCK_HASH_BYTES], struct airlock_err *err);
 
+/* Objects already in known are not written to os at all (put_fd reads and
+ * hashes, then drops its copy): a staging store that only has to hold what
+ * a home store lacks. known must outlive os; NULL clears it. */
+void airlock_objstore_set_known(struct airlock_objstore *os, const struct airlock_objstore *known);
+
+/* Deferred mode: writes skip their per-object fsyncs, so many small objects
+ * cost one airlock_objstore_sync at the end instead of three fsyncs each.
+ * Until that call returns OK nothing written is durable: callers record
+ * objects in a catalog only afterwards. */
+void airlock_objstore_set_deferred(struct airlock_objstore *os, int deferred);
+enum airlock_code airlock_objstore_sync(struct airlock_objstore *os, struct airlock_err *err);
+
 /* Calls fn for every object hash in the store (order unspecified); fn
  * returning non-OK stops the walk with that code. */
 enum airlock_code airlock_objstore_each(const struct airlock_objstore *os,

@@ -135,6 +135,44 @@ static void put_fd_streams_and_keeps_existing(void **state)
 	airlock_objstore_free(os);
 }
 
+/* A staging store that defers to a home store writes only what the home
+ * lacks, and in deferred mode its objects appear once synced. */
+static void known_store_and_deferred_sync(void **state)
+{
+	(void)state;
+	char staging_dir[160], src[160];
+	struct airlock_err err;
+	uint8_t old_hash[AIRLOCK_HASH_BYTES], new_hash[AIRLOCK_HASH_BYTES];
+	struct airlock_objstore *home = open_store(store_dir);
+	snprintf(staging_dir, sizeof staging_dir, "%s/staging", root);
+	struct airlock_objstore *staging = open_store(staging_dir);
+	airlock_err_init(&err);
+	assert_int_equal(airlock_objstore_put_buffer(home, "old", 3, old_hash, &err), AIRLOCK_OK);
+	airlock_objstore_set_known(staging, home);
+	airlock_objstore_set_deferred(staging, 1);
+
+	snprintf(src, sizeof src, "%s/src", root);
+	assert_int_equal(airlock_write_file_atomic(src, "old", 3, 0644, &err), AIRLOCK_OK);
+	int fd = open(src, O_RDONLY);
+	uint8_t h[AIRLOCK_HASH_BYTES];
+	assert_int_equal(airlock_objstore_put_fd(staging, fd, h, NULL, &err), AIRLOCK_OK);
+	close(fd);
+	assert_memory_equal(h, old_hash, sizeof h);
+	assert_false(airlock_objstore_has(staging, old_hash));   /* the home has it */
+	assert_int_equal(temp_files(staging_dir), 0);
+
+	assert_int_equal(airlock_objstore_put_buffer(staging, "new", 3, new_hash, &err), AIRLOCK_OK);
+	assert_true(airlock_objstore_has(staging, new_hash));
+	assert_int_equal(airlock_objstore_sync(staging, &err), AIRLOCK_OK);
+	assert_int_equal(airlock_objstore_verify(staging, new_hash, &err), AIRLOCK_OK);
+
+	airlock_objstore_set_known(staging, NULL);
+	assert_int_equal(airlock_objstore_put_buffer(staging, "old", 3, h, &err), AIRLOCK_OK);
+	assert_true(airlock_objstore_has(staging, old_hash));
+	airlock_objstore_free(staging);
+	airlock_objstore_free(home);
+}
+
 static void empty_object_maps_to_null(void **state)
 {
 	(void)state;
@@ -364,6 +402,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(layout_and_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(put_fd_streams_and_keeps_existing, setup, teardown),
+		cmocka_unit_test_setup_teardown(known_store_and_deferred_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_object_maps_to_null, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify_finds_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_object_and_remove, setup, teardown),
