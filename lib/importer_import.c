@@ -200,16 +200,24 @@ static enum airlock_code decrypt_apply(struct run *r, int spool)
 static enum airlock_code adopt_blobs(struct run *r, uint8_t *fresh)
 {
 	char p[PATH_MAX];
+	size_t moved = 0;
 	struct airlock_objstore *os = airlock_store_objects(r->im->store);
+	/* the blobs' data is already synced (airlock_apply ends with syncfs):
+	 * the renames become durable with one sync below, not an fsync each */
+	airlock_objstore_set_deferred(os, 1);
 	for (size_t i = 0; i < r->res.nblobs; i++) {
 		const struct airlock_apply_blob *b = &r->res.blobs[i];
 		fresh[i] = !airlock_objstore_has(os, b->hash);
 		if (airlock_path(p, sizeof p, r->err, "%s/blobs/%s", r->work, b->name) != AIRLOCK_OK ||
 		    airlock_objstore_adopt(os, p, b->hash, r->err) != AIRLOCK_OK)
-			return r->err->code;
+			break;
+		moved += fresh[i];
 		airlock_fault_point("commit.adopt");
 	}
-	return AIRLOCK_OK;
+	airlock_objstore_set_deferred(os, 0);
+	if (moved > 0 && r->err->code == AIRLOCK_OK)
+		airlock_objstore_sync(os, r->err);
+	return r->err->code;
 }
 
 /* Undoes adopt_blobs after a failure: objects no version uses yet. */
