@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <locale.h>
 #include <sodium.h>
 #include <time.h>
@@ -469,6 +470,31 @@ static int group_teardown(void **state)
 
 /* ---- the verdicts ---- */
 
+/* With AIRLOCK_IMPORTER_CLI set (t5100 sets it), the program imports the
+ * bundle first: exit 3 with want on stderr, and the store unchanged. */
+static void refused_by_cli(struct fx *f, const char *path, const char *want)
+{
+	const char *cli = getenv("AIRLOCK_IMPORTER_CLI");
+	char cmd[1024], errf[160];
+	int st;
+	if (cli == NULL)
+		return;
+	snprintf(errf, sizeof(errf), "%s/cli.err", f->dir);
+	snprintf(cmd, sizeof(cmd), "'%s' --home '%s' import '%s' >/dev/null 2>'%s'", cli, f->home,
+	    path, errf);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 3) {
+		sh("cat '%s' >&2", errf);
+		fail_msg("%s: the CLI's import should exit 3, status %d", path, st);
+	}
+	snprintf(cmd, sizeof(cmd), "grep -F -q -- \"%s\" '%s'", want, errf);
+	if (system(cmd) != 0) {
+		sh("cat '%s' >&2", errf);
+		fail_msg("%s: the CLI does not say '%s'", path, want);
+	}
+	store_unchanged(f);
+}
+
 /* Imports the bundle s describes: AIRLOCK_E_VERIFY with want in the
  * message, and the store unchanged. */
 static void refused(struct fx *f, const struct forge *s, const char *want)
@@ -478,6 +504,7 @@ static void refused(struct fx *f, const struct forge *s, const char *want)
 	char path[128];
 	enum airlock_code rc;
 	forge(f, s, path, sizeof(path));
+	refused_by_cli(f, path, want);
 	airlock_err_init(&err);
 	airlock_verdict_init(&v);
 	rc = airlock_importer_import(f->im, &(struct airlock_bundle_ref){ path, NULL }, NULL, &v,
