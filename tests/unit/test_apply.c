@@ -636,6 +636,7 @@ static void test_delta_size_mismatch(void **state)
 {
 	struct fx *f = *state;
 	struct forge s;
+	char want[128];
 	honest(f, &s);
 	snprintf(s.frames, sizeof(s.frames), "{\"name\":\"deltas/000000.zst\",\"size\":%zu}",
 	    (size_t)A2 - 1);
@@ -643,7 +644,9 @@ static void test_delta_size_mismatch(void **state)
 	    "{\"path\":\"a.txt\",\"size\":%zu,\"source\":\"delta\",\"frame\":0},"
 	    "{\"path\":\"c.txt\",\"size\":%d,\"source\":\"copy\",\"from\":\"old.txt\"},"
 	    "{\"path\":\"new.txt\",\"size\":%d,\"source\":\"whole\"}", (size_t)A2 - 1, OLD, NEW);
-	refused(f, &s, "delta frame");
+	snprintf(want, sizeof(want), "delta frame decodes to %zu bytes, the manifest says %zu",
+	    (size_t)A2, (size_t)A2 - 1);
+	refused(f, &s, want);
 	honest(f, &s);
 	snprintf(s.frames, sizeof(s.frames), "{\"name\":\"deltas/000000.zst\",\"size\":%zu}",
 	    (size_t)A2 + 1);
@@ -651,7 +654,9 @@ static void test_delta_size_mismatch(void **state)
 	    "{\"path\":\"a.txt\",\"size\":%zu,\"source\":\"delta\",\"frame\":0},"
 	    "{\"path\":\"c.txt\",\"size\":%d,\"source\":\"copy\",\"from\":\"old.txt\"},"
 	    "{\"path\":\"new.txt\",\"size\":%d,\"source\":\"whole\"}", (size_t)A2 + 1, OLD, NEW);
-	refused(f, &s, "delta frame");
+	snprintf(want, sizeof(want), "delta frame decodes to %zu bytes, the manifest says %zu",
+	    (size_t)A2, (size_t)A2 + 1);
+	refused(f, &s, want);
 }
 
 /* A frame made against other bytes than the base file. First: the base
