@@ -544,3 +544,13 @@ enum airlock_code airlock_importer_history(struct airlock_importer *im, const ch
 	}
 	return AIRLOCK_OK;
 }
+
+int importer_lock(struct airlock_importer *im, int shared, struct airlock_err *err)
+{
+	return airlock_store_lock(im->store, shared, err);
+}
+
+void importer_unlock(int fd)
+{
+	airlock_store_unlock(fd);
+}

@@ -409,18 +409,37 @@ static enum airlock_code run(struct airlock_importer *im, const struct airlock_b
 	return rc;
 }
 
+/* An import holds the home's lock exclusively; a verify or precheck shares
+ * it, since both work in spool/ and staging/, which crash repair at open
+ * empties only when nobody holds the lock. */
+static enum airlock_code run_locked(struct airlock_importer *im,
+    const struct airlock_bundle_ref *ref, enum run_mode mode, int hash_payload,
+    const struct airlock_progress *progress, struct airlock_verdict *v, struct airlock_err *err)
+{
+	int lock = importer_lock(im, mode != RUN_IMPORT, err);
+	if (lock < 0) {
+		airlock_verdict_init(v);
+		v->code = err->code;
+		snprintf(v->reason, sizeof v->reason, "%s", err->msg);
+		return err->code;
+	}
+	enum airlock_code rc = run(im, ref, mode, hash_payload, progress, v, err);
+	importer_unlock(lock);
+	return rc;
+}
+
 enum airlock_code airlock_importer_verify(struct airlock_importer *im,
     const struct airlock_bundle_ref *ref, const struct airlock_progress *progress,
     struct airlock_verdict *v, struct airlock_err *err)
 {
-	return run(im, ref, RUN_VERIFY, 1, progress, v, err);
+	return run_locked(im, ref, RUN_VERIFY, 1, progress, v, err);
 }
 
 enum airlock_code airlock_importer_import(struct airlock_importer *im,
     const struct airlock_bundle_ref *ref, const struct airlock_progress *progress,
     struct airlock_verdict *v, struct airlock_err *err)
 {
-	return run(im, ref, RUN_IMPORT, 1, progress, v, err);
+	return run_locked(im, ref, RUN_IMPORT, 1, progress, v, err);
 }
 
 enum airlock_code airlock_importer_precheck(struct airlock_importer *im,
@@ -428,5 +447,5 @@ enum airlock_code airlock_importer_precheck(struct airlock_importer *im,
     const struct airlock_progress *progress, struct airlock_verdict *v,
     struct airlock_err *err)
 {
-	return run(im, ref, RUN_PRECHECK, hash_payload, progress, v, err);
+	return run_locked(im, ref, RUN_PRECHECK, hash_payload, progress, v, err);
 }

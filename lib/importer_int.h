@@ -17,6 +17,14 @@ struct airlock_importer {
 	struct airlock_age_identity *identity;   /* set by unlock */
 };
 
+/* Changes of the store (import, rollback, prune) take HOME/lock with
+ * flock(2) exclusively (shared != 0: verify and precheck, which only use
+ * spool/ and staging/), so two changes never interleave (a prune could
+ * otherwise remove objects an import has just adopted). Returns the lock's
+ * fd, or -1 with err set (another change is running: say so and what to do). */
+int importer_lock(struct airlock_importer *im, int shared, struct airlock_err *err);
+void importer_unlock(int fd);
+
 /* "ok" or the code's name, for audit rows. */
 const char *importer_result_name(enum airlock_code c);
 /* Quarantines a refused bundle: records it (source names it for people),

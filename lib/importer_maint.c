@@ -72,7 +72,7 @@ static enum airlock_code set_current(struct airlock_importer *im, const char *fe
 	return err->code;
 }
 
-enum airlock_code airlock_importer_rollback(struct airlock_importer *im, const char *feed,
+static enum airlock_code rollback_locked(struct airlock_importer *im, const char *feed,
     uint64_t version, uint64_t *published, struct airlock_err *err)
 {
 	struct airlock_store_feed f;
@@ -234,7 +234,7 @@ enum airlock_code importer_prune_trees(struct airlock_importer *im, unsigned kee
 	return rc;
 }
 
-enum airlock_code airlock_importer_prune(struct airlock_importer *im, unsigned keep,
+static enum airlock_code prune_locked(struct airlock_importer *im, unsigned keep,
     uint64_t *versions_removed, uint64_t *objects_removed, struct airlock_err *err)
 {
 	uint64_t nv = 0, no = 0;
@@ -252,4 +252,26 @@ enum airlock_code airlock_importer_prune(struct airlock_importer *im, unsigned k
 	if (objects_removed)
 		*objects_removed = no;
 	return AIRLOCK_OK;
+}
+
+enum airlock_code airlock_importer_rollback(struct airlock_importer *im, const char *feed,
+    uint64_t version, uint64_t *published, struct airlock_err *err)
+{
+	int lock = importer_lock(im, 0, err);
+	if (lock < 0)
+		return err->code;
+	rollback_locked(im, feed, version, published, err);
+	importer_unlock(lock);
+	return err->code;
+}
+
+enum airlock_code airlock_importer_prune(struct airlock_importer *im, unsigned keep,
+    uint64_t *versions_removed, uint64_t *objects_removed, struct airlock_err *err)
+{
+	int lock = importer_lock(im, 0, err);
+	if (lock < 0)
+		return err->code;
+	prune_locked(im, keep, versions_removed, objects_removed, err);
+	importer_unlock(lock);
+	return err->code;
 }

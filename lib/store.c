@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,7 +110,7 @@ static int path_writable(const char *home)
 	return access(home, W_OK) == 0;
 }
 
-static enum airlock_code repair(struct airlock_store *s, struct airlock_err *err);
+static enum airlock_code repair_if_idle(struct airlock_store *s, struct airlock_err *err);
 static int store_version_retained(struct airlock_store *s, const char *feed, uint64_t v);
 static uint64_t store_current_target(struct airlock_store *s, const char *feed);
 #define AIRLOCK_JSON_INT_MAX_STORE ((UINT64_C(1) << 53) - 1)
@@ -139,7 +140,7 @@ enum airlock_code airlock_store_open(struct airlock_store **out, const char *hom
 	}
 	if (airlock_objstore_open(&s->objects, objs, err) != AIRLOCK_OK)
 		goto fail;
-	if (!s->readonly && repair(s, err) != AIRLOCK_OK)
+	if (!s->readonly && repair_if_idle(s, err) != AIRLOCK_OK)
 		goto fail;
 	*out = s;
 	return AIRLOCK_OK;
@@ -485,4 +486,53 @@ static enum airlock_code repair(struct airlock_store *s, struct airlock_err *err
 	    clear_dir(s->home, "staging", err) != AIRLOCK_OK)
 		return err->code;
 	return repair_feeds(s, err);
+}
+
+int airlock_store_lock(struct airlock_store *s, int shared, struct airlock_err *err)
+{
+	char path[PATH_MAX];
+	if (airlock_path(path, sizeof path, err, "%s/lock", s->home) != AIRLOCK_OK)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		airlock_fail_errno(err, AIRLOCK_E_FAILED, errno, "cannot open '%s'", path);
+		return -1;
+	}
+	if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
+		return fd;
+	int e = errno;
+	close(fd);
+	if (e != EWOULDBLOCK) {
+		airlock_fail_errno(err, AIRLOCK_E_FAILED, e, "cannot lock '%s'", path);
+		return -1;
+	}
+	airlock_fail(err, AIRLOCK_E_FAILED, "another import, rollback or prune is changing the "
+	    "store in '%s'", s->home);
+	airlock_hint(err, "wait for it to finish, then try again");
+	err->sys_errno = EWOULDBLOCK;
+	return -1;
+}
+
+void airlock_store_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);   /* releases the flock */
+}
+
+/* Crash repair runs only when no other process is changing the store: a
+ * running import owns spool/, staging/ and its feed's new version. */
+static enum airlock_code repair_if_idle(struct airlock_store *s, struct airlock_err *err)
+{
+	struct airlock_err busy;
+	airlock_err_init(&busy);
+	int fd = airlock_store_lock(s, 0, &busy);
+	if (fd < 0) {
+		if (busy.sys_errno == EWOULDBLOCK)
+			return AIRLOCK_OK;
+		*err = busy;
+		return err->code;
+	}
+	repair(s, err);
+	airlock_store_unlock(fd);
+	return err->code;
 }

@@ -86,4 +86,12 @@ enum airlock_code airlock_store_publish(struct airlock_store *s, const char *fee
 enum airlock_code airlock_store_version_dir(const struct airlock_store *s, const char *feed,
     uint64_t version, char *out, size_t outlen, struct airlock_err *err);
 
+/* Changes of the store (import, rollback, prune) hold HOME/lock with
+ * flock(2), so they never interleave and crash repair at open never touches
+ * a running import's work; shared != 0 takes it shared (verify, precheck).
+ * Returns the lock's fd, or -1 with err set; when another process holds
+ * it, err says so (sys_errno EWOULDBLOCK). */
+int airlock_store_lock(struct airlock_store *s, int shared, struct airlock_err *err);
+void airlock_store_unlock(int fd);
+
 #endif
