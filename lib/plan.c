@@ -400,6 +400,7 @@ static enum airlock_code add_member(struct builder *b, size_t fi, size_t ei, str
 	}
 	pe->frame = fi;
 	pe->offset = f->size;
+	pe->base = base;
 	f->members[f->nmembers++] = ei;
 	f->size += pe->target->size;
 	return AIRLOCK_OK;

@@ -27,10 +27,15 @@ struct airlock_plan_entry {
 	const struct airlock_tree_entry *from;     /* COPY: entry of the base tree */
 	size_t frame;                              /* DELTA: index into frames */
 	uint64_t offset;                           /* DELTA: offset in the frame output */
+	const struct airlock_tree_entry *base;     /* DELTA: its base entry, one of the
+	                                              frame's bases (MANIFEST.json names
+	                                              it only when its path differs) */
 };
 
 struct airlock_plan_frame {
-	const struct airlock_tree_entry **bases;   /* base entries, concatenated in order */
+	const struct airlock_tree_entry **bases;   /* base entries, concatenated in order:
+	                                              the members' bases in member order,
+	                                              each only at its first use */
 	size_t nbases;
 	uint64_t base_size;                        /* sum of their sizes (> 0) */
 	size_t *members;                           /* indices into entries, in order */

@@ -137,14 +137,18 @@ static void make_plan(struct fx *f)
 {
 	size_t k = 0;
 	/* entries must be sorted by path: a.log b.log c.log copy.txt link w/... */
-	f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[0], AIRLOCK_SRC_DELTA, NULL, 0, 0 };
-	f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[1], AIRLOCK_SRC_DELTA, NULL, 1, 0 };
+	f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[0], AIRLOCK_SRC_DELTA, NULL, 0, 0,
+		&f->base[0] };
+	f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[1], AIRLOCK_SRC_DELTA, NULL, 1, 0,
+		&f->base[1] };
 	f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[2], AIRLOCK_SRC_DELTA, NULL, 1,
-		f->tgt[1].size };
-	f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[3], AIRLOCK_SRC_COPY, &f->base[3], 0, 0 };
-	f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[4], AIRLOCK_SRC_SYMLINK, NULL, 0, 0 };
+		f->tgt[1].size, &f->base[2] };
+	f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[3], AIRLOCK_SRC_COPY, &f->base[3], 0, 0,
+		NULL };
+	f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[4], AIRLOCK_SRC_SYMLINK, NULL, 0, 0, NULL };
 	for (int i = 0; i < NWHOLE; i++)
-		f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[5 + i], AIRLOCK_SRC_WHOLE, NULL, 0, 0 };
+		f->entries[k++] = (struct airlock_plan_entry){ &f->tgt[5 + i], AIRLOCK_SRC_WHOLE, NULL, 0, 0,
+			NULL };
 	f->fb0[0] = &f->base[0];
 	f->m0[0] = 0;
 	f->fb1[0] = &f->base[1];
