@@ -38,39 +38,105 @@ static json_t *versions_target(const struct airlock_bundle_header *h)
 	    "bytes", (json_int_t)h->target_bytes);
 }
 
+/* Delta-only keys: the frame, and the base only when its path differs
+ * from the entry's (a file changed in place names nothing). */
+static int delta_keys(json_t *o, const struct airlock_plan *p, const struct airlock_plan_entry *e)
+{
+	if (e->frame >= p->nframes || e->base == NULL)
+		return -1;
+	if (json_object_set_new(o, "frame", json_integer((json_int_t)e->frame)) != 0)
+		return -1;
+	if (strcmp(e->base->path, e->target->path) == 0)
+		return 0;
+	return json_object_set_new(o, "base", json_string(e->base->path));
+}
+
+/* Default values are left out: no "type" for a file, no "mode" for 0644. */
 static json_t *entry_json(const struct airlock_plan *p, const struct airlock_plan_entry *e)
 {
 	const struct airlock_tree_entry *t = e->target;
-	const char *mode = t->mode == 0755 ? "0755" : "0644";
+	json_t *o;
+	int bad;
 	if (e->source == AIRLOCK_SRC_SYMLINK)
 		return json_pack("{s:s,s:s,s:s}", "path", t->path, "type", "symlink",
 		    "target", t->link_target);
 	if (t->type != AIRLOCK_ENTRY_FILE || (t->mode != 0644 && t->mode != 0755))
 		return NULL;
-	if (e->source == AIRLOCK_SRC_WHOLE)
-		return json_pack("{s:s,s:s,s:s,s:I,s:s}", "path", t->path, "type", "file",
-		    "mode", mode, "size", (json_int_t)t->size, "source", "whole");
-	if (e->source == AIRLOCK_SRC_COPY)
-		return json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "path", t->path, "type", "file",
-		    "mode", mode, "size", (json_int_t)t->size, "source", "copy", "from", e->from->path);
-	if (e->frame >= p->nframes)
+	o = json_object();
+	bad = json_object_set_new(o, "path", json_string(t->path)) != 0 ||
+	    (t->mode == 0755 && json_object_set_new(o, "mode", json_string("0755")) != 0) ||
+	    json_object_set_new(o, "size", json_integer((json_int_t)t->size)) != 0;
+	if (!bad && e->source == AIRLOCK_SRC_WHOLE)
+		bad = json_object_set_new(o, "source", json_string("whole")) != 0;
+	else if (!bad && e->source == AIRLOCK_SRC_COPY)
+		bad = json_object_set_new(o, "source", json_string("copy")) != 0 ||
+		    json_object_set_new(o, "from", json_string(e->from->path)) != 0;
+	else if (!bad && e->source == AIRLOCK_SRC_DELTA)
+		bad = json_object_set_new(o, "source", json_string("delta")) != 0 ||
+		    delta_keys(o, p, e) != 0;
+	else
+		bad = 1;
+	if (bad) {
+		json_decref(o);
 		return NULL;
-	return json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I}", "path", t->path, "type", "file",
-	    "mode", mode, "size", (json_int_t)t->size, "source", "delta",
-	    "frame", (json_int_t)e->frame, "offset", (json_int_t)e->offset);
+	}
+	return o;
 }
 
 static json_t *frame_json(const struct airlock_plan_frame *f, size_t i)
 {
 	char name[32];
-	json_t *bases = json_array();
-	for (size_t j = 0; bases != NULL && j < f->nbases; j++)
-		if (json_array_append_new(bases, json_string(f->bases[j]->path)) != 0) {
-			json_decref(bases);
-			return NULL;
-		}
 	snprintf(name, sizeof(name), "deltas/%06zu.zst", i);
-	return json_pack("{s:s,s:o,s:I}", "name", name, "bases", bases, "size", (json_int_t)f->size);
+	return json_pack("{s:s,s:I}", "name", name, "size", (json_int_t)f->size);
+}
+
+/* Whether base path is among the first n of bases. */
+static int base_listed(const struct airlock_tree_entry *const *bases, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(bases[i]->path, path) == 0)
+			return 1;
+	return 0;
+}
+
+/* The manifest leaves out offsets and frame bases, so the reader can only
+ * rebuild them if frame fi is exactly what the planner's rule gives:
+ * members strictly increasing, each a delta entry of fi at the running
+ * offset, bases = the members' bases in order, duplicates dropped. */
+static int frame_derivable(const struct airlock_plan *p, size_t fi)
+{
+	const struct airlock_plan_frame *f = &p->frames[fi];
+	size_t nb = 0;
+	uint64_t off = 0;
+	for (size_t j = 0; j < f->nmembers; j++) {
+		size_t ei = f->members[j];
+		if (ei >= p->nentries || (j > 0 && ei <= f->members[j - 1]))
+			return 0;
+		const struct airlock_plan_entry *e = &p->entries[ei];
+		if (e->source != AIRLOCK_SRC_DELTA || e->frame != fi || e->base == NULL ||
+		    e->offset != off)
+			return 0;
+		off += e->target->size;
+		if (base_listed(f->bases, nb, e->base->path))
+			continue;
+		if (nb == f->nbases || strcmp(f->bases[nb]->path, e->base->path) != 0)
+			return 0;
+		nb++;
+	}
+	return f->nmembers > 0 && nb == f->nbases && off == f->size;
+}
+
+static int plan_derivable(const struct airlock_plan *p)
+{
+	size_t ndelta = 0, nmembers = 0;
+	for (size_t i = 0; i < p->nentries; i++)
+		ndelta += p->entries[i].source == AIRLOCK_SRC_DELTA;
+	for (size_t k = 0; k < p->nframes; k++) {
+		if (!frame_derivable(p, k))
+			return 0;
+		nmembers += p->frames[k].nmembers;
+	}
+	return nmembers == ndelta;
 }
 
 static json_t *lists_json(const struct airlock_plan *p, json_t **frames, json_t **entries)
@@ -103,6 +169,9 @@ enum airlock_code airlock_manifest_write(const struct airlock_plan *plan,
 	json_t *frames = NULL, *entries = NULL, *removed, *doc;
 	if (plan->nframes > FRAME_COUNT_MAX)
 		return airlock_fail(err, AIRLOCK_E_FAILED, "too many delta frames (%zu)", plan->nframes);
+	if (!plan_derivable(plan))
+		return airlock_fail(err, AIRLOCK_E_FAILED, "internal: the plan's delta frames are not "
+		    "in the form MANIFEST.json can describe (offsets or bases not derivable)");
 	removed = lists_json(plan, &frames, &entries);
 	if (removed == NULL)
 		return airlock_fail(err, AIRLOCK_E_NOMEM,
@@ -135,8 +204,9 @@ struct airlock_manifest {
 
 #define BAD(err, ...) airlock_fail((err), AIRLOCK_E_VERIFY, "manifest: " __VA_ARGS__)
 
+/* keys[0..nreq) must be present, keys[nreq..n) may be; no other key. */
 static enum airlock_code want_keys(json_t *obj, const char *where, const char *const *keys,
-    size_t n, struct airlock_err *err)
+    size_t nreq, size_t n, struct airlock_err *err)
 {
 	const char *k;
 	json_t *v;
@@ -152,7 +222,7 @@ static enum airlock_code want_keys(json_t *obj, const char *where, const char *c
 			return BAD(err, "unknown key '%s' in %s", q, where);
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nreq; i++)
 		if (json_object_get(obj, keys[i]) == NULL)
 			return BAD(err, "missing key '%s' in %s", keys[i], where);
 	return AIRLOCK_OK;
@@ -226,11 +296,11 @@ static enum airlock_code check_versions(json_t *doc, const struct airlock_bundle
 		return BAD(err, "feed differs from the signed header");
 	if (!h->has_base && !json_is_null(b))
 		return BAD(err, "base differs from the signed header");
-	if (h->has_base && (want_keys(b, "base", bkeys, 2, err) != AIRLOCK_OK ||
+	if (h->has_base && (want_keys(b, "base", bkeys, 2, 2, err) != AIRLOCK_OK ||
 	    !int_is(json_object_get(b, "version"), h->base_version) ||
 	    !hash_matches(json_object_get(b, "tree"), h->base_tree)))
 		return BAD(err, "base differs from the signed header");
-	if (want_keys(t, "target", tkeys, 4, err) != AIRLOCK_OK ||
+	if (want_keys(t, "target", tkeys, 4, 4, err) != AIRLOCK_OK ||
 	    !int_is(json_object_get(t, "version"), h->target_version) ||
 	    !hash_matches(json_object_get(t, "tree"), h->target_tree) ||
 	    !int_is(json_object_get(t, "files"), h->target_files) ||
@@ -268,52 +338,25 @@ static enum airlock_code parse_removed(struct airlock_manifest *m, json_t *a,
 /* ---- frames ---- */
 
 static enum airlock_code parse_frame(struct airlock_manifest *m, size_t i, json_t *f,
-    size_t *nbases, struct airlock_err *err)
+    struct airlock_err *err)
 {
-	static const char *const keys[] = { "name", "bases", "size" };
+	static const char *const keys[] = { "name", "size" };
 	struct airlock_manifest_frame *fr = &m->frames[i];
 	char want[32], where[48];
-	json_t *b;
 	snprintf(where, sizeof(where), "frame %zu", i);
-	if (want_keys(f, where, keys, 3, err) != AIRLOCK_OK)
+	if (want_keys(f, where, keys, 2, 2, err) != AIRLOCK_OK)
 		return err->code;
 	snprintf(want, sizeof(want), "deltas/%06zu.zst", i);
 	fr->name = str_of(json_object_get(f, "name"));
 	if (fr->name == NULL || strcmp(fr->name, want) != 0)
 		return BAD(err, "frame %zu is not named %s", i, want);
-	if (get_uint(f, "size", where, AIRLOCK_MANIFEST_FRAME_MAX, &fr->size, err) != AIRLOCK_OK)
-		return err->code;
-	b = json_object_get(f, "bases");
-	if (!json_is_array(b) || json_array_size(b) == 0)
-		return BAD(err, "bases of frame %zu is not a non-empty array", i);
-	fr->nbases = json_array_size(b);
-	if (fr->nbases > AIRLOCK_MANIFEST_REMOVED_MAX - *nbases)
-		return BAD(err, "frames name too many bases");
-	*nbases += fr->nbases;
-	return AIRLOCK_OK;
+	return get_uint(f, "size", where, AIRLOCK_MANIFEST_FRAME_MAX, &fr->size, err);
 }
 
-static enum airlock_code fill_bases(struct airlock_manifest *m, json_t *frames, size_t nbases,
-    struct airlock_err *err)
-{
-	size_t k = 0;
-	m->bases = calloc(nbases + 1, sizeof(*m->bases));
-	if (m->bases == NULL)
-		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < m->nframes; i++) {
-		json_t *b = json_object_get(json_array_get(frames, i), "bases");
-		m->frames[i].bases = &m->bases[k];
-		for (size_t j = 0; j < m->frames[i].nbases; j++)
-			if (get_path(json_array_get(b, j), "frame base", &m->bases[k++], err) != AIRLOCK_OK)
-				return err->code;
-	}
-	return AIRLOCK_OK;
-}
-
+/* Bases and members are filled in later, from the entries. */
 static enum airlock_code parse_frames(struct airlock_manifest *m, json_t *a,
     struct airlock_err *err)
 {
-	size_t nbases = 0;
 	if (!json_is_array(a))
 		return BAD(err, "frames is not an array");
 	m->nframes = json_array_size(a);
@@ -323,9 +366,9 @@ static enum airlock_code parse_frames(struct airlock_manifest *m, json_t *a,
 	if (m->frames == NULL)
 		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < m->nframes; i++)
-		if (parse_frame(m, i, json_array_get(a, i), &nbases, err) != AIRLOCK_OK)
+		if (parse_frame(m, i, json_array_get(a, i), err) != AIRLOCK_OK)
 			return err->code;
-	return fill_bases(m, a, nbases, err);
+	return AIRLOCK_OK;
 }
 
 /* ---- entries ---- */
@@ -358,7 +401,7 @@ static enum airlock_code parse_symlink(struct airlock_manifest_entry *e, json_t 
     const char *where, struct airlock_err *err)
 {
 	static const char *const keys[] = { "path", "type", "target" };
-	if (want_keys(o, where, keys, 3, err) != AIRLOCK_OK)
+	if (want_keys(o, where, keys, 3, 3, err) != AIRLOCK_OK)
 		return err->code;
 	e->type = AIRLOCK_ENTRY_SYMLINK;
 	e->source = AIRLOCK_SRC_SYMLINK;
@@ -371,48 +414,67 @@ static enum airlock_code parse_symlink(struct airlock_manifest_entry *e, json_t 
 	return AIRLOCK_OK;
 }
 
+/* The base of a delta entry: "base" when given (then another path),
+ * else the entry's own path. */
+static enum airlock_code parse_delta_base(struct airlock_manifest_entry *e, json_t *o,
+    const char *where, struct airlock_err *err)
+{
+	json_t *b = json_object_get(o, "base");
+	e->base = e->path;
+	if (b == NULL)
+		return AIRLOCK_OK;
+	if (get_path(b, "delta base", &e->base, err) != AIRLOCK_OK)
+		return err->code;
+	if (strcmp(e->base, e->path) == 0)
+		return BAD(err, "base of %s is its own path (that base is written by leaving "
+		    "\"base\" out)", where);
+	return AIRLOCK_OK;
+}
+
+/* "mode" is optional in every file form: 0644 when absent. */
 static enum airlock_code parse_source(struct airlock_manifest *m,
     struct airlock_manifest_entry *e, json_t *o, const char *src, const char *where,
     struct airlock_err *err)
 {
-	static const char *const whole[] = { "path", "type", "mode", "size", "source" };
-	static const char *const copy[] = { "path", "type", "mode", "size", "source", "from" };
-	static const char *const delta[] = { "path", "type", "mode", "size", "source", "frame",
-		"offset" };
+	static const char *const whole[] = { "path", "size", "source", "mode" };
+	static const char *const copy[] = { "path", "size", "source", "from", "mode" };
+	static const char *const delta[] = { "path", "size", "source", "frame", "mode", "base" };
 	uint64_t frame;
 	if (strcmp(src, "whole") == 0) {
 		e->source = AIRLOCK_SRC_WHOLE;
 		m->nwhole++;
-		return want_keys(o, where, whole, 5, err);
+		return want_keys(o, where, whole, 3, 4, err);
 	}
 	if (strcmp(src, "copy") == 0) {
 		e->source = AIRLOCK_SRC_COPY;
-		if (want_keys(o, where, copy, 6, err) != AIRLOCK_OK)
+		if (want_keys(o, where, copy, 4, 5, err) != AIRLOCK_OK)
 			return err->code;
 		return get_path(json_object_get(o, "from"), "copy source", &e->from, err);
 	}
 	if (strcmp(src, "delta") != 0)
 		return BAD(err, "source of %s is not whole, copy or delta", where);
 	e->source = AIRLOCK_SRC_DELTA;
-	if (want_keys(o, where, delta, 7, err) != AIRLOCK_OK ||
-	    get_uint(o, "frame", where, m->nframes == 0 ? 0 : m->nframes - 1, &frame, err) ||
-	    get_uint(o, "offset", where, AIRLOCK_MANIFEST_FRAME_MAX, &e->offset, err))
+	if (want_keys(o, where, delta, 4, 6, err) != AIRLOCK_OK ||
+	    get_uint(o, "frame", where, m->nframes == 0 ? 0 : m->nframes - 1, &frame, err))
 		return err->code;
 	if (m->nframes == 0)
 		return BAD(err, "%s refers to a frame but there are none", where);
 	e->frame = (size_t)frame;
-	return AIRLOCK_OK;
+	return parse_delta_base(e, o, where, err);
 }
 
+/* A file: no "type" (the default), "mode" only for 0755. */
 static enum airlock_code parse_file(struct airlock_manifest *m, struct airlock_manifest_entry *e,
     json_t *o, const char *where, struct airlock_err *err)
 {
-	const char *mode = str_of(json_object_get(o, "mode"));
+	json_t *mv = json_object_get(o, "mode");
+	const char *mode = str_of(mv);
 	const char *src = str_of(json_object_get(o, "source"));
 	e->type = AIRLOCK_ENTRY_FILE;
-	if (mode == NULL || (strcmp(mode, "0644") != 0 && strcmp(mode, "0755") != 0))
-		return BAD(err, "mode of %s is not \"0644\" or \"0755\"", where);
-	e->mode = mode[1] == '7' ? 0755 : 0644;
+	if (mv != NULL && (mode == NULL || strcmp(mode, "0755") != 0))
+		return BAD(err, "mode of %s is not \"0755\" (0644 is written by leaving "
+		    "\"mode\" out)", where);
+	e->mode = mv != NULL ? 0755 : 0644;
 	if (get_uint(o, "size", where, AIRLOCK_FILE_SIZE_MAX, &e->size, err) != AIRLOCK_OK)
 		return err->code;
 	if (src == NULL)
@@ -424,7 +486,7 @@ static enum airlock_code parse_entry(struct airlock_manifest *m, size_t i, json_
     struct airlock_err *err)
 {
 	struct airlock_manifest_entry *e = &m->entries[i];
-	const char *type;
+	json_t *tv;
 	char where[160], q[128];
 	if (!json_is_object(o))
 		return BAD(err, "entry %zu is not an object", i);
@@ -434,12 +496,12 @@ static enum airlock_code parse_entry(struct airlock_manifest *m, size_t i, json_
 	snprintf(where, sizeof(where), "entry '%s'", q);
 	if (i > 0 && strcmp(m->entries[i - 1].path, e->path) >= 0)
 		return BAD(err, "entries are not sorted and distinct at '%s'", q);
-	type = str_of(json_object_get(o, "type"));
-	if (type != NULL && strcmp(type, "symlink") == 0)
+	tv = json_object_get(o, "type");
+	if (tv == NULL)
+		return parse_file(m, e, o, where, err);
+	if (str_of(tv) != NULL && strcmp(str_of(tv), "symlink") == 0)
 		return parse_symlink(e, o, where, err);
-	if (type == NULL || strcmp(type, "file") != 0)
-		return BAD(err, "type of %s is not \"file\" or \"symlink\"", where);
-	return parse_file(m, e, o, where, err);
+	return BAD(err, "type of %s is not \"symlink\" (a file has no \"type\")", where);
 }
 
 static enum airlock_code parse_entries(struct airlock_manifest *m, json_t *a,
@@ -481,10 +543,9 @@ static enum airlock_code check_disjoint(const struct airlock_manifest *m,
 	return AIRLOCK_OK;
 }
 
-/* Members of each frame, in manifest order, must sit at offsets 0, size0,
- * size0+size1, ... and fill the frame exactly. */
-static enum airlock_code check_frame_offsets(struct airlock_manifest *m,
-    struct airlock_err *err)
+/* Offsets are not written: members of each frame, in manifest order, sit
+ * at 0, size0, size0+size1, ... and must fill the frame exactly. */
+static enum airlock_code derive_offsets(struct airlock_manifest *m, struct airlock_err *err)
 {
 	uint64_t *next = calloc(m->nframes + 1, sizeof(*next));
 	char q[128];
@@ -496,12 +557,12 @@ static enum airlock_code check_frame_offsets(struct airlock_manifest *m,
 		if (e->source != AIRLOCK_SRC_DELTA)
 			continue;
 		f = &m->frames[e->frame];
-		if (e->offset != next[e->frame] || e->offset > f->size ||
-		    e->size > f->size - e->offset) {
+		if (e->size > f->size - next[e->frame]) {
 			path_msg(q, sizeof(q), e->path);
 			free(next);
-			return BAD(err, "entry '%s' is not at the next offset of frame %zu", q, e->frame);
+			return BAD(err, "entry '%s' does not fit in frame %zu", q, e->frame);
 		}
+		e->offset = next[e->frame];
 		if (f->nmembers++ == 0)
 			f->first_member = i;
 		next[e->frame] += e->size;
@@ -516,6 +577,67 @@ static enum airlock_code check_frame_offsets(struct airlock_manifest *m,
 	return AIRLOCK_OK;
 }
 
+/* An open-addressing set of (frame, base path) seen so far, so that
+ * dropping repeated bases stays linear in a hostile manifest. */
+struct base_set {
+	size_t *slot;      /* entry index, or SIZE_MAX when empty */
+	size_t mask;
+};
+
+static size_t base_hash(size_t frame, const char *path)
+{
+	uint64_t h = UINT64_C(1469598103934665603) ^ frame;
+	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++)
+		h = (h ^ *p) * UINT64_C(1099511628211);
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* Adds entry i's (frame, base); returns 1 if it was new. */
+static int base_set_add(struct base_set *s, const struct airlock_manifest *m, size_t i)
+{
+	const struct airlock_manifest_entry *e = &m->entries[i];
+	size_t h = base_hash(e->frame, e->base) & s->mask;
+	while (s->slot[h] != SIZE_MAX) {
+		const struct airlock_manifest_entry *o = &m->entries[s->slot[h]];
+		if (o->frame == e->frame && strcmp(o->base, e->base) == 0)
+			return 0;
+		h = (h + 1) & s->mask;
+	}
+	s->slot[h] = i;
+	return 1;
+}
+
+/* Bases are not written either: a frame's bases are its members' bases in
+ * member order, each kept at its first use (the planner's rule). Each frame
+ * gets a slice of m->bases as long as its member count. */
+static enum airlock_code derive_bases(struct airlock_manifest *m, struct airlock_err *err)
+{
+	struct base_set s = { NULL, 1 };
+	size_t nmem = 0;
+	for (size_t k = 0; k < m->nframes; k++)
+		nmem += m->frames[k].nmembers;
+	while (s.mask < 2 * nmem)
+		s.mask <<= 1;
+	s.slot = malloc(s.mask * sizeof(*s.slot));
+	m->bases = calloc(nmem + 1, sizeof(*m->bases));
+	if (s.slot == NULL || m->bases == NULL) {
+		free(s.slot);
+		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
+	}
+	memset(s.slot, 0xff, s.mask * sizeof(*s.slot));
+	s.mask--;
+	for (size_t k = 0, at = 0; k < m->nframes; at += m->frames[k++].nmembers)
+		m->frames[k].bases = &m->bases[at];
+	for (size_t i = 0; i < m->nentries; i++) {
+		struct airlock_manifest_entry *e = &m->entries[i];
+		struct airlock_manifest_frame *f = &m->frames[e->frame];
+		if (e->source == AIRLOCK_SRC_DELTA && base_set_add(&s, m, i))
+			m->bases[(size_t)(f->bases - m->bases) + f->nbases++] = e->base;
+	}
+	free(s.slot);
+	return AIRLOCK_OK;
+}
+
 static enum airlock_code parse_doc(struct airlock_manifest *m,
     const struct airlock_bundle_header *h, struct airlock_err *err)
 {
@@ -523,7 +645,7 @@ static enum airlock_code parse_doc(struct airlock_manifest *m,
 		"removed", "frames", "entries" };
 	const char *fmt;
 	json_t *d = m->doc;
-	if (want_keys(d, "the manifest", keys, 8, err) != AIRLOCK_OK)
+	if (want_keys(d, "the manifest", keys, 8, 8, err) != AIRLOCK_OK)
 		return err->code;
 	fmt = str_of(json_object_get(d, "format"));
 	if (fmt == NULL || strcmp(fmt, FORMAT_NAME) != 0)
@@ -534,7 +656,8 @@ static enum airlock_code parse_doc(struct airlock_manifest *m,
 	    parse_removed(m, json_object_get(d, "removed"), err) != AIRLOCK_OK ||
 	    parse_frames(m, json_object_get(d, "frames"), err) != AIRLOCK_OK ||
 	    parse_entries(m, json_object_get(d, "entries"), h, err) != AIRLOCK_OK ||
-	    check_disjoint(m, err) != AIRLOCK_OK || check_frame_offsets(m, err) != AIRLOCK_OK)
+	    check_disjoint(m, err) != AIRLOCK_OK || derive_offsets(m, err) != AIRLOCK_OK ||
+	    derive_bases(m, err) != AIRLOCK_OK)
 		return err->code;
 	if ((uint64_t)m->nwhole + m->nframes + 1 != h->entries)
 		return BAD(err, "%zu whole files and %zu frames do not make the %llu payload entries "

@@ -24,7 +24,11 @@
 /* Writes MANIFEST.json for plan into a malloc'd NUL-terminated buffer
  * (*len excludes the NUL). feed, base and target (with files and bytes)
  * come from hdr; nothing else of hdr is used. Compact JSON, keys in the
- * order of the spec. */
+ * order of the spec, default values left out. Offsets and frame bases are
+ * not written but derived by the reader, so a plan whose frames do not
+ * follow the planner's rule (members in entry order at cumulative offsets,
+ * bases = the members' `base` in order, repeats dropped) is refused with
+ * AIRLOCK_E_FAILED ("internal"). */
 enum airlock_code airlock_manifest_write(const struct airlock_plan *plan,
     const struct airlock_bundle_header *hdr, char **json, size_t *len,
     struct airlock_err *err);
@@ -40,13 +44,18 @@ struct airlock_manifest_entry {
 	uint64_t size;                     /* file size; link target length */
 	const char *from;                  /* COPY: base path, else NULL */
 	size_t frame;                      /* DELTA: frame index */
-	uint64_t offset;                   /* DELTA: offset in the frame output */
+	uint64_t offset;                   /* DELTA: offset in the frame output
+	                                      (derived: sizes of the frame's
+	                                      earlier members) */
 	const char *link_target;           /* SYMLINK: target text, else NULL */
+	const char *base;                  /* DELTA: its base path ("base", else
+	                                      its own path), else NULL */
 };
 
 struct airlock_manifest_frame {
 	const char *name;                  /* "deltas/000000.zst" */
-	const char *const *bases;          /* base paths, concatenated in order */
+	const char *const *bases;          /* base paths, concatenated in order: the
+	                                      members' bases, first uses only */
 	size_t nbases;
 	uint64_t size;                     /* bytes the frame decodes to */
 	size_t first_member;               /* index of its first entry */
@@ -59,11 +68,13 @@ struct airlock_manifest_frame {
  * missing or duplicate keys, wrong types, paths failing
  * airlock_tree_path_check, removed/entries not sorted and distinct (also
  * across the two lists), a symlink target that is absolute or climbs out
- * of the tree, a frame referenced by no entry, offsets that are not
- * contiguous from 0 or do not sum to the frame size, a frame or its bases
- * over 2 GiB, frame names other than deltas/NNNNNN.zst in order, and
- * whole + frames + 1 != hdr->entries. AIRLOCK_E_VERIFY with a message
- * naming the entry. */
+ * of the tree, an explicit default ("type":"file", "mode":"0644", a
+ * delta "base" equal to its own path), a frame referenced by no entry,
+ * member sizes that do not sum to the frame size, a frame over 2 GiB,
+ * frame names other than deltas/NNNNNN.zst in order, and
+ * whole + frames + 1 != hdr->entries. Offsets and each frame's bases are
+ * derived (doc/bundle-format.md). AIRLOCK_E_VERIFY with a message naming
+ * the entry. */
 enum airlock_code airlock_manifest_parse(struct airlock_manifest **out, const char *json,
     size_t len, const struct airlock_bundle_header *hdr, struct airlock_err *err)
     __attribute__((warn_unused_result));
