@@ -8,23 +8,39 @@ TDIR=$(cd "$(dirname "$0")" && pwd)
 . "$TDIR/signer-lib.sh"
 
 # manifest_lines FILE: MANIFEST.json as tab-separated lines the shell reads:
-#   removed PATH | frame INDEX NAME BASE... | symlink PATH TARGET |
-#   whole PATH MODE | copy PATH MODE FROM | delta PATH MODE FRAME OFFSET SIZE
+#   removed PATH | frame INDEX NAME | symlink PATH TARGET |
+#   whole PATH MODE | copy PATH MODE FROM | delta PATH MODE FRAME SIZE BASE
+# (reading only: an absent "mode" is 0644, an absent delta "base" is PATH).
 manifest_lines() {
 	python3 -c 'import json, sys
 m = json.load(open(sys.argv[1]))
 out = []
 for p in m["removed"]: out.append(["removed", p])
-for i, f in enumerate(m["frames"]): out.append(["frame", str(i), f["name"]] + f["bases"])
+for i, f in enumerate(m["frames"]): out.append(["frame", str(i), f["name"]])
 for e in m["entries"]:
-    if e["type"] == "symlink": out.append(["symlink", e["path"], e["target"]])
-    elif e["source"] == "whole": out.append(["whole", e["path"], e["mode"]])
-    elif e["source"] == "copy": out.append(["copy", e["path"], e["mode"], e["from"]])
-    else: out.append(["delta", e["path"], e["mode"], str(e["frame"]), str(e["offset"]), str(e["size"])])
+    mode = e.get("mode", "0644")
+    if e.get("type") == "symlink": out.append(["symlink", e["path"], e["target"]])
+    elif e["source"] == "whole": out.append(["whole", e["path"], mode])
+    elif e["source"] == "copy": out.append(["copy", e["path"], mode, e["from"]])
+    else: out.append(["delta", e["path"], mode, str(e["frame"]), str(e["size"]),
+                      e.get("base", e["path"])])
 for l in out: print("\t".join(l))' "$1"
 }
 
+# frame_base INDEX BASE: the base of frame INDEX is its members' bases in
+# manifest order, each only at its first use, concatenated.
+frame_base() {
+	: >frames/base.$1 && : >frames/names.$1 &&
+	while IFS="	" read -r kind p mode frame size bp; do
+		[ "$kind" = delta ] && [ "$frame" = "$1" ] || continue
+		if grep -Fxq -- "$bp" frames/names.$1; then continue; fi
+		printf "%s\n" "$bp" >>frames/names.$1 && cat "$2/$bp" >>frames/base.$1 || return 1
+	done <lines
+}
+
 # rebuild BASE PAYLOADDIR OUT: applies an unpacked payload to a copy of BASE.
+# A delta member's offset is the sum of the sizes of the frame's earlier
+# members (frames/off.INDEX keeps the running sum).
 rebuild() {
 	base=$1 pay=$2 out=$3
 	rm -rf "$out" frames && mkdir frames &&
@@ -33,8 +49,7 @@ rebuild() {
 	# Frames first, against the base files, before anything is replaced.
 	while IFS="	" read -r kind a b rest; do
 		[ "$kind" = frame ] || continue
-		: >frames/base.$a
-		for p in $rest; do cat "$base/$p" >>frames/base.$a || return 1; done
+		frame_base "$a" "$base" && echo 0 >frames/off.$a &&
 		zstd -q -d --patch-from=frames/base.$a "$pay/$b" -o frames/out.$a || return 1
 	done <lines &&
 	while IFS="	" read -r kind p a b c d; do
@@ -45,8 +60,9 @@ rebuild() {
 			cp "$pay/files/$p" "$out/$p" && chmod "$a" "$out/$p" ;;
 		copy) mkdir -p "$(dirname "$out/$p")" && cp "$base/$b" "$out/$p.new" &&
 			mv -f "$out/$p.new" "$out/$p" && chmod "$a" "$out/$p" ;;
-		delta) mkdir -p "$(dirname "$out/$p")" &&
-			tail -c +$((c + 1)) "frames/out.$b" | head -c "$d" >"$out/$p.new" &&
+		delta) mkdir -p "$(dirname "$out/$p")" && off=$(cat frames/off.$b) &&
+			tail -c +$((off + 1)) "frames/out.$b" | head -c "$c" >"$out/$p.new" &&
+			echo $((off + c)) >frames/off.$b &&
 			mv -f "$out/$p.new" "$out/$p" && chmod "$a" "$out/$p" ;;
 		esac || return 1
 	done <lines &&
@@ -79,6 +95,7 @@ test_expect_success 'setup: v1 of a feed, signed bundle chain for site hq' '
 	seq 1 500 | sed "s/^/rule /" >v1/rules/a.rules && echo "old" >v1/rules/gone.rules &&
 	echo "#!/bin/sh" >v1/run.sh && chmod 755 v1/run.sh && echo same >v1/same.txt &&
 	head -c 20000 /dev/urandom >v1/moved.bin && ln -s lists/big.txt v1/latest &&
+	seq 1 20000 | sed "s/^/ioc-/" >v1/lists/iocs-2024.csv &&
 	: >v1/empty && airlock-signer snapshot iocs v1 >/dev/null &&
 	airlock-signer bundle iocs --to hq -o full.bundle --passphrase-file pass >/dev/null
 '
@@ -95,6 +112,8 @@ test_expect_success 'setup: v2 changes, adds, removes, renames, re-links, re-mod
 	mkdir v2/new && echo "brand new" >v2/new/file.txt && mv v2/moved.bin v2/new/renamed.bin &&
 	rm v2/latest && ln -s rules/a.rules v2/latest && chmod 644 v2/run.sh &&
 	echo "now with data" >v2/empty &&
+	sed "s/^ioc-777$/ioc-777 revoked/" v1/lists/iocs-2024.csv >v2/lists/iocs-2025.csv &&
+	rm v2/lists/iocs-2024.csv &&
 	airlock-signer snapshot iocs v2 >/dev/null &&
 	airlock-signer bundle iocs --to hq -o delta.bundle --passphrase-file pass >/dev/null
 '
@@ -112,6 +131,14 @@ test_expect_success 'zstd --patch-from and cat/tail/head rebuild v2 from v1' '
 test_expect_success 'the delta really uses patch-from frames and copies' '
 	grep "^delta" lines && grep "^copy" lines && grep "^removed	rules/gone.rules" lines &&
 	test "$(stat -c %s delta.bundle)" -lt "$(stat -c %s full.bundle)"
+'
+
+test_expect_success 'a renamed and edited file is coded against its old name, named as base' '
+	grep "^delta	lists/iocs-2025.csv	0644	[0-9]*	[0-9]*	lists/iocs-2024.csv$" lines &&
+	grep -F "\"path\":\"lists/iocs-2025.csv\",\"size\":" d/p/MANIFEST.json &&
+	grep -F "\"base\":\"lists/iocs-2024.csv\"}" d/p/MANIFEST.json &&
+	! grep -F "\"offset\"" d/p/MANIFEST.json && ! grep -F "\"bases\"" d/p/MANIFEST.json &&
+	! grep -F "\"type\":\"file\"" d/p/MANIFEST.json && ! grep -F "\"mode\":\"0644\"" d/p/MANIFEST.json
 '
 
 test_expect_success 'a tampered bundle.json fails minisign -V' '

@@ -43,18 +43,31 @@ if [ "$base" = - ]; then mkdir rebuilt; else cp -a "$base" rebuilt; fi
 json $m '"\n".join(d["removed"])' | while IFS= read -r path; do
 	if [ -n "$path" ]; then rm -- "rebuilt/$path"; fi
 done
+# Entries as lines (python3 only reads: an absent "type" is a file, an
+# absent "mode" 0644, an absent delta "base" the entry's own path).
+json $m '"\n".join("|".join([e["path"], e.get("type", "file"), e.get("source", ""),
+    e.get("mode", "0644") if e.get("type") != "symlink" else "", str(e.get("size", "")),
+    e.get("from", e.get("target", "")), str(e.get("frame", "")),
+    e.get("base", e["path"]) if e.get("source") == "delta" else ""])
+    for e in d["entries"])' >entries
+# Frame i's base: its members' bases in manifest order, each only at its
+# first use, concatenated; its members sit at cumulative offsets.
 i=0
 while [ $i -lt "$(json $m 'len(d["frames"])')" ]; do
-	json $m "'\n'.join(d['frames'][$i]['bases'])" | while IFS= read -r b; do cat "$base/$b"; done \
-		>frames/base.bin
+	: >frames/base.bin
+	: >frames/names
+	while IFS='|' read -r path type src mode size arg frame bpath; do
+		[ "$src" = delta ] && [ "$frame" = $i ] || continue
+		if grep -Fxq -- "$bpath" frames/names; then continue; fi
+		printf '%s\n' "$bpath" >>frames/names
+		cat "$base/$bpath" >>frames/base.bin
+	done <entries
 	name=$(json $m "d['frames'][$i]['name']")
 	zstd -q -d --patch-from=frames/base.bin "p/$name" -o "frames/$i.bin" || fail "patch $name"
+	echo 0 >"frames/$i.off"
 	i=$((i + 1))
 done
-json $m '"\n".join("|".join([e["path"], e["type"], e.get("source", ""), str(e.get("mode", "")),
-    str(e.get("size", "")), e.get("from", e.get("target", "")), str(e.get("frame", "")),
-    str(e.get("offset", ""))]) for e in d["entries"])' |
-while IFS='|' read -r path type src mode size arg frame off; do
+while IFS='|' read -r path type src mode size arg frame bpath; do
 	[ -n "$path" ] || continue
 	out="rebuilt/$path"
 	mkdir -p "$(dirname "$out")"
@@ -63,11 +76,14 @@ while IFS='|' read -r path type src mode size arg frame off; do
 	symlink/) ln -s "$arg" "$out" ;;
 	file/whole) cat "p/files/$path" >"$out" ;;
 	file/copy) cat "$base/$arg" >"$out" ;;
-	file/delta) tail -c +$((off + 1)) "frames/$frame.bin" | head -c "$size" >"$out" ;;
+	file/delta)
+		off=$(cat "frames/$frame.off")
+		tail -c +$((off + 1)) "frames/$frame.bin" | head -c "$size" >"$out"
+		echo $((off + size)) >"frames/$frame.off" ;;
 	*) fail "entry kind $type/$src" ;;
 	esac
 	[ "$type" = symlink ] || chmod "$mode" "$out"
-done
+done <entries
 
 # The rebuilt tree equals the target, modes and links included ...
 diff -r --no-dereference rebuilt "$target" || fail "rebuilt tree differs"
