@@ -119,9 +119,17 @@ q = shlex.quote
 print("set -e")
 for p in m["removed"]:
     print("rm -- %s" % q("rebuilt/" + p))
+# A frame's base: its members' bases (an absent "base" is the entry's own
+# path) in manifest order, each once; members sit at cumulative offsets.
 offsets = {}
 for i, f in enumerate(m["frames"]):
-    print("cat %s > base%d.bin" % (" ".join(q("../feed/v1/" + b) for b in f["bases"]), i))
+    bases = []
+    for e in m["entries"]:
+        b = e.get("base", e["path"])
+        if e.get("frame") == i and e.get("source") == "delta" and b not in bases:
+            bases.append(b)
+    offsets[i] = 0
+    print("cat %s > base%d.bin" % (" ".join(q("../feed/v1/" + b) for b in bases), i))
     print("zstd -q -d --patch-from=base%d.bin %s -o frame%d.bin" % (i, q("payload/" + f["name"]), i))
 for e in m["entries"]:
     dst = q("rebuilt/" + e["path"])
@@ -135,8 +143,10 @@ for e in m["entries"]:
     elif src == "copy":
         print("cp %s %s" % (q("../feed/v1/" + e["from"]), dst))
     elif src == "delta":
-        print("tail -c +%d frame%d.bin | head -c %d > %s" % (e["offset"] + 1, e["frame"], e["size"], dst))
-    print("chmod %s %s" % (e["mode"], dst))
+        off = offsets[e["frame"]]
+        offsets[e["frame"]] += e["size"]
+        print("tail -c +%d frame%d.bin | head -c %d > %s" % (off + 1, e["frame"], e["size"], dst))
+    print("chmod %s %s" % (e.get("mode", "0644"), dst))
 EOF
 sed 's/^/  /' rebuild.sh
 bash rebuild.sh
