@@ -136,17 +136,26 @@ int cmd_history(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		airlock_receipt_format(rc, feed, v[i].version, v[i].tree);
 		cli_time(when, v[i].imported);
-		if (a != NULL)
-			json_array_append_new(a, json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:s,"
+		char changes[80] = "changes unknown";
+		if (v[i].has_changes)
+			snprintf(changes, sizeof changes, "+%llu ~%llu -%llu",
+			    (unsigned long long)v[i].added, (unsigned long long)v[i].changed,
+			    (unsigned long long)v[i].removed);
+		if (a != NULL) {
+			json_t *o = json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:s,"
 			    " s:{s:s, s:s}, s:b, s:b}", "version", cli_json_u64(v[i].version), "tree",
 			    cli_json_hash(v[i].tree), "receipt", rc, "files", cli_json_u64(v[i].files),
 			    "bytes", cli_json_u64(v[i].bytes), "imported", cli_json_time(v[i].imported),
 			    "created", cli_json_time(v[i].created), "bundle_id", v[i].bundle_id, "signer",
 			    "name", v[i].signer_name, "key_id", v[i].signer_key_id, "retained",
-			    v[i].retained, "published", v[i].published));
-		else
-			printf("%s %-28s imported %s  %-9s %s\n", v[i].published ? "*" : " ", rc, when,
-			    v[i].retained ? "retained" : "pruned", v[i].signer_name);
+			    v[i].retained, "published", v[i].published);
+			json_object_set_new(o, "changes", v[i].has_changes ? json_pack("{s:o, s:o, s:o}",
+			    "added", cli_json_u64(v[i].added), "changed", cli_json_u64(v[i].changed),
+			    "removed", cli_json_u64(v[i].removed)) : json_null());
+			json_array_append_new(a, o);
+		} else
+			printf("%s %-28s imported %s  %-9s %-20s %s\n", v[i].published ? "*" : " ", rc,
+			    when, v[i].retained ? "retained" : "pruned", changes, v[i].signer_name);
 	}
 	free(v);
 	if (a != NULL)

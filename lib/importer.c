@@ -522,6 +522,57 @@ static void fill_version(sqlite3_stmt *st, void *p)
 	v->published = sqlite3_column_int(st, 10);
 }
 
+/* One count over the catalog's file lists of two versions of feed. */
+static uint64_t count_files(sqlite3 *db, const char *sql, const char *feed, uint64_t a,
+    uint64_t b, struct airlock_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t n = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		airlock_fail(err, AIRLOCK_E_FAILED, "catalog: %s", sqlite3_errmsg(db));
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, feed, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)a);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)b);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		airlock_fail(err, AIRLOCK_E_FAILED, "catalog: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Files added, changed and removed from older to v, from the file lists
+ * (index lookups on the primary key: work proportional to the two lists). */
+static void version_changes(sqlite3 *db, const char *feed, struct airlock_version_info *v,
+    const struct airlock_version_info *older, struct airlock_err *err)
+{
+	static const char only_in_first[] = "SELECT count(*) FROM files a WHERE a.feed = ?1"
+	    " AND a.version = ?2 AND NOT EXISTS (SELECT 1 FROM files b WHERE b.feed = ?1"
+	    " AND b.version = ?3 AND b.path = a.path)";
+	static const char differ[] = "SELECT count(*) FROM files a JOIN files b ON b.feed = ?1"
+	    " AND b.version = ?3 AND b.path = a.path WHERE a.feed = ?1 AND a.version = ?2"
+	    " AND (a.hash <> b.hash OR a.mode <> b.mode OR a.type <> b.type"
+	    " OR a.target IS NOT b.target)";
+	static const char listed[] = "SELECT count(*) FROM files WHERE feed = ?1"
+	    " AND version IN (?2, ?3)";
+	v->has_changes = 0;
+	if (older == NULL) {
+		v->has_changes = 1;
+		v->added = v->files;
+		return;
+	}
+	/* both lists present: their rows add up to the two file counts */
+	if (count_files(db, listed, feed, v->version, older->version, err) !=
+	    v->files + older->files)
+		return;
+	v->added = count_files(db, only_in_first, feed, v->version, older->version, err);
+	v->removed = count_files(db, only_in_first, feed, older->version, v->version, err);
+	v->changed = count_files(db, differ, feed, v->version, older->version, err);
+	v->has_changes = err->code == AIRLOCK_OK;
+}
+
 enum airlock_code airlock_importer_history(struct airlock_importer *im, const char *feed,
     struct airlock_version_info **out, size_t *n, struct airlock_err *err)
 {
@@ -542,7 +593,14 @@ enum airlock_code airlock_importer_history(struct airlock_importer *im, const ch
 		airlock_hint(err, "see 'airlock-importer status'");
 		return err->code;
 	}
-	return AIRLOCK_OK;
+	for (size_t i = 0; i < *n && err->code == AIRLOCK_OK; i++)
+		version_changes(db, feed, &(*out)[i], i + 1 < *n ? &(*out)[i + 1] : NULL, err);
+	if (err->code != AIRLOCK_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err->code;
 }
 
 int importer_lock(struct airlock_importer *im, int shared, struct airlock_err *err)

@@ -168,7 +168,10 @@ static void history_draw_row(struct view *v, struct ui *ui, size_t i, int y, int
 	char when[32], bytes[32], delta[48] = "first";
 	fmt_time(when, sizeof when, h->imported);
 	fmt_bytes(bytes, sizeof bytes, h->bytes);
-	if (older != NULL)
+	if (h->has_changes)
+		snprintf(delta, sizeof delta, "+%llu ~%llu -%llu", (unsigned long long)h->added,
+		    (unsigned long long)h->changed, (unsigned long long)h->removed);
+	else if (older != NULL)
 		snprintf(delta, sizeof delta, "%+lld files",
 		    (long long)h->files - (long long)older->files);
 	putf(ui, y, x + 1, 8, row_role(sel, ROLE_NORMAL), "%7llu", (unsigned long long)h->version);

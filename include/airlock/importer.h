@@ -265,8 +265,13 @@ struct airlock_version_info {
 	char signer_key_id[AIRLOCK_MINISIGN_KEYID_HEX];
 	int retained;                              /* its tree is still on disk */
 	int published;                             /* it is feeds/NAME/current */
+	/* What changed against the next older version (for the first version:
+	 * every file added); has_changes is 0 when that version's file list
+	 * is no longer in the catalog. */
+	int has_changes;
+	uint64_t added, changed, removed;
 };
-/* Versions of a feed, newest first. *out malloc'd. */
+/* Versions of a feed, newest first, with their change summaries. *out malloc'd. */
 enum airlock_code airlock_importer_history(struct airlock_importer *im, const char *feed,
     struct airlock_version_info **out, size_t *n, struct airlock_err *err);
 
