@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "airlock/audit.h"
+#include "airlock/importer.h"
 #include "airlock/fault.h"
 #include "airlock/io.h"
 #include "airlock/names.h"
@@ -76,7 +77,7 @@ static enum airlock_code make_layout(const char *home, struct airlock_err *err)
 static enum airlock_code open_db(struct airlock_store *s, struct airlock_err *err)
 {
 	char p[PATH_MAX];
-	if (airlock_path(p, sizeof p, err, "%s/importer.db", s->home) != AIRLOCK_OK)
+	if (airlock_path(p, sizeof p, err, "%s/" AIRLOCK_IMPORTER_DB, s->home) != AIRLOCK_OK)
 		return err->code;
 	int flags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(p, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)

@@ -41,12 +41,17 @@ static int is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int is_signer_home(const char *home)
+static int home_has(const char *home, const char *catalog)
 {
 	char p[4200];
 	struct stat st;
-	snprintf(p, sizeof p, "%s/%s", home, AIRLOCK_SIGNER_DB);
+	snprintf(p, sizeof p, "%s/%s", home, catalog);
 	return stat(p, &st) == 0;
+}
+
+static int is_signer_home(const char *home)
+{
+	return home_has(home, AIRLOCK_SIGNER_DB);
 }
 
 /* Picks the home: --home, else $AIRLOCK_HOME, else a signer default home
@@ -70,9 +75,9 @@ static enum airlock_code pick_home(struct ui *ui, const char *given, struct airl
 	return AIRLOCK_OK;
 }
 
-/* The side is the kind of home: a signer home has its catalog; any other
- * existing folder is opened as an importer home (never created here, so a
- * mistyped --home is an error rather than a new empty home). */
+/* The side is the kind of home, told by its catalog. Homes are never
+ * created here, so a mistyped --home is an error rather than a new empty
+ * home (airlock-importer would otherwise lay one out in any folder). */
 static enum airlock_code open_home(struct ui *ui, struct airlock_err *err)
 {
 	if (is_signer_home(ui->home)) {
@@ -81,7 +86,7 @@ static enum airlock_code open_home(struct ui *ui, struct airlock_err *err)
 		ui->ntabs = signer_ntabs;
 		return airlock_signer_open(&ui->sg, ui->home, err);
 	}
-	if (!is_dir(ui->home)) {
+	if (!is_dir(ui->home) || !home_has(ui->home, AIRLOCK_IMPORTER_DB)) {
 		airlock_fail(err, AIRLOCK_E_USAGE, "no airlock home at '%s'", ui->home);
 		airlock_hint(err, "give the home with --home DIR, or create one with "
 		    "'airlock-signer init' or 'airlock-importer keygen'");

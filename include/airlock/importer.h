@@ -28,6 +28,9 @@
 #define AIRLOCK_BUNDLE_ID_HEX 32          /* 16 bytes as hex, without NUL */
 #define AIRLOCK_IMPORTER_KEEP_DEFAULT 3   /* older versions kept for rollback */
 
+/* The importer's catalog in its home: what tells an importer home apart. */
+#define AIRLOCK_IMPORTER_DB "importer.db"
+
 struct airlock_importer;   /* opaque: an open home */
 
 /* ---- Home ------------------------------------------------------------- */

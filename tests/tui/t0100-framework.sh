@@ -114,6 +114,13 @@ test_expect_success 'a missing home is a clear error with what to do, exit 2' '
 	test ! -e "$TEST_ROOT/nope"
 '
 
+test_expect_success 'an ordinary folder is not taken for a home, and is left as it was' '
+	mkdir "$TEST_ROOT/plain" && echo keep >"$TEST_ROOT/plain/file" &&
+	expect_code 2 airlock-tui --home "$TEST_ROOT/plain" </dev/null >out 2>err &&
+	grep "no airlock home at" err &&
+	test "$(ls -A "$TEST_ROOT/plain")" = file
+'
+
 test_expect_success 'bad options are usage errors; --help and --version work' '
 	expect_code 2 airlock-tui --bogus 2>err && grep "usage: airlock-tui" err &&
 	expect_code 2 airlock-tui --stale soon 2>err && grep "bad --stale" err &&
