@@ -215,7 +215,8 @@ static enum airlock_code write_payload(struct job *j, struct airlock_err *err)
 		j->res->compressed_bytes = compressed;
 		j->res->unpacked_bytes = lim.unpacked_bytes;
 		rc = airlock_header_set_segments(&j->hdr,
-		    (const uint8_t (*)[AIRLOCK_HASH_BYTES])seg.segs, seg.nsegs, err);
+		    (const uint8_t (*)[AIRLOCK_HASH_BYTES])seg.segs,
+		    (size_t)airlock_header_segment_count(hs.bytes), err);
 	}
 	free(seg.segs);
 	return rc;

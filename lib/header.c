@@ -63,7 +63,9 @@ enum airlock_code airlock_header_set_segments(struct airlock_bundle_header *h,
 
 uint64_t airlock_header_segment_count(uint64_t payload_size)
 {
-	return payload_size / AIRLOCK_SEGMENT_SIZE + (payload_size % AIRLOCK_SEGMENT_SIZE != 0);
+	uint64_t n = payload_size / AIRLOCK_SEGMENT_SIZE + (payload_size % AIRLOCK_SEGMENT_SIZE != 0);
+	/* one segment's hash would repeat payload.blake2b */
+	return n > 1 ? n : 0;
 }
 
 /* minisign prints the key id as a little-endian u64 with "%" PRIX64, that
@@ -269,7 +271,7 @@ static enum airlock_code dump_canonical(const struct airlock_bundle_header *h, c
 	size_t n;
 	if (doc == NULL)
 		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
-	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (s == NULL)
 		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");

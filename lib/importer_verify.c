@@ -284,6 +284,9 @@ static enum airlock_code segment_done(struct run *r, struct airlock_hasher *seg,
 {
 	uint8_t h[AIRLOCK_HASH_BYTES];
 	airlock_hasher_final(seg, h);
+	airlock_hasher_init(seg);
+	if (r->h.nsegments == 0)
+		return AIRLOCK_OK;     /* one segment: payload.blake2b, checked at the end */
 	if (idx >= r->h.nsegments || sodium_memcmp(h, r->h.segments[idx], AIRLOCK_HASH_BYTES) != 0) {
 		r->v->state = AIRLOCK_INBOX_TAMPERED;
 		airlock_fail(r->err, AIRLOCK_E_VERIFY, "payload segment %llu does not match the signed"
@@ -291,7 +294,6 @@ static enum airlock_code segment_done(struct run *r, struct airlock_hasher *seg,
 		airlock_hint(r->err, "the medium may be damaged; copy the bundle again");
 		return AIRLOCK_E_VERIFY;
 	}
-	airlock_hasher_init(seg);
 	return AIRLOCK_OK;
 }
 

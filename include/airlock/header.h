@@ -49,7 +49,7 @@ struct airlock_bundle_header {
 	uint64_t payload_size;                     /* bytes of payload.age, >= 1 */
 	uint8_t payload_hash[AIRLOCK_HASH_BYTES];  /* BLAKE2b-512 of payload.age */
 	uint64_t segment_size;                     /* AIRLOCK_SEGMENT_SIZE */
-	uint8_t (*segments)[AIRLOCK_HASH_BYTES];   /* malloc'd; ceil(size / segment_size) */
+	uint8_t (*segments)[AIRLOCK_HASH_BYTES];   /* malloc'd; airlock_header_segment_count */
 	size_t nsegments;
 
 	int window_log;                            /* limits.window_log, 10..31 */
@@ -95,7 +95,9 @@ enum airlock_code airlock_header_parse(const char *json, size_t len,
 void airlock_header_key_id_format(char out[17], const uint8_t id[AIRLOCK_KEY_ID_BYTES]);
 int airlock_header_key_id_parse(uint8_t id[AIRLOCK_KEY_ID_BYTES], const char *s);
 
-/* Number of segments for a payload size: ceil(size / AIRLOCK_SEGMENT_SIZE). */
+/* Number of segment hashes a header lists for a payload size:
+ * ceil(size / AIRLOCK_SEGMENT_SIZE) when that is above 1, else 0 (a single
+ * segment's hash is payload.blake2b; listing it would only cost bytes). */
 uint64_t airlock_header_segment_count(uint64_t payload_size);
 
 #endif

@@ -27,7 +27,7 @@ test_expect_success 'setup: v1 imported, v1->v2 bundle ready' '
 
 test_expect_success 'a flipped payload byte: hash mismatch (exit 3)' '
 	cp b2 x && flip_byte x $(( $(member_offset x payload.age) + 100 )) &&
-	refused 3 "payload segment 0 does not match the signed header" x
+	refused 3 "payload hash does not match the signed header" x
 '
 
 test_expect_success 'a flipped byte in bundle.json: signature failure (exit 3)' '

@@ -142,7 +142,7 @@ test_expect_success 'a renamed and edited file is coded against its old name, na
 '
 
 test_expect_success 'a tampered bundle.json fails minisign -V' '
-	sed "s/\"sequence\": 2/\"sequence\": 9/" d/c/bundle.json >forged.json &&
+	sed "s/\"sequence\":2/\"sequence\":9/" d/c/bundle.json >forged.json &&
 	! cmp -s forged.json d/c/bundle.json &&
 	cp d/c/bundle.json.minisig forged.json.minisig &&
 	! minisign -Vm forged.json -x forged.json.minisig -p "$AIRLOCK_HOME/signer.pub" 2>/dev/null

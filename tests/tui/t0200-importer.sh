@@ -149,7 +149,7 @@ test_expect_success 'a gap shows the receipt to carry back' '
 test_expect_success 'the quarantine and audit screens; the audit chain verifies' '
 	expect_code 3 imp import "$IN/bad-payload.airlock" >/dev/null 2>&1 &&
 	tui_keys 4 && tui_wait "WHEN (UTC)" &&
-	tui_wait_re "iocs +verify +payload segment 0 does not match" &&
+	tui_wait_re "iocs +verify +payload hash does not match" &&
 	tui_keys Enter && tui_wait "Quarantined bundle" && tui_screen | grep "From: .*bad-payload" &&
 	tui_keys Enter &&
 	tui_keys 5 && tui_wait "hash chain verified" &&

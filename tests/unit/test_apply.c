@@ -249,10 +249,10 @@ static void fill_header(struct fx *f, const struct forge *s, const struct buf *t
 	assert_true(age->len < AIRLOCK_SEGMENT_SIZE);
 	h->payload_size = age->len;
 	airlock_hash_buffer(h->payload_hash, age->p, age->len);
-	memcpy(seg[0], h->payload_hash, AIRLOCK_HASH_BYTES);
 	h->segment_size = AIRLOCK_SEGMENT_SIZE;
+	/* one segment: no segment hashes (payload_hash is the one) */
 	assert_int_equal(airlock_header_set_segments(h, (const uint8_t (*)[AIRLOCK_HASH_BYTES])seg,
-	    1, &err), AIRLOCK_OK);
+	    0, &err), AIRLOCK_OK);
 	h->window_log = 22;
 	h->unpacked_bytes = tar->len;
 	h->entries = (uint64_t)((int)s->nm + 1 + s->entries_lie);

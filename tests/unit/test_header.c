@@ -70,9 +70,9 @@ static void test_roundtrip(void **state)
 	fill(&h);
 	assert_int_equal(airlock_header_to_json(&h, &json, &len, &err), AIRLOCK_OK);
 	assert_int_equal(json[len - 1], '\n');
-	assert_non_null(strstr(json, "{\n  \"format\": \"airlock-bundle\",\n  \"format_version\": 1,\n"));
-	assert_non_null(strstr(json, "\"created\": \"2026-11-23T19:00:00Z\""));
-	assert_non_null(strstr(json, "\"signer_key_id\": \"7877767574737271\""));
+	assert_non_null(strstr(json, "{\"format\":\"airlock-bundle\",\"format_version\":1,"));
+	assert_non_null(strstr(json, "\"created\":\"2026-11-23T19:00:00Z\""));
+	assert_non_null(strstr(json, "\"signer_key_id\":\"7877767574737271\""));
 	assert_non_null(strstr(json, "\"age1"));
 	assert_int_equal(airlock_header_parse(json, len, &back, &err), AIRLOCK_OK);
 	assert_memory_equal(back.bundle_id, h.bundle_id, 16);
@@ -110,7 +110,7 @@ static void test_full_bundle(void **state)
 	h.has_base = 0;
 	h.target_version = 1;
 	assert_int_equal(airlock_header_to_json(&h, &json, &len, &err), AIRLOCK_OK);
-	assert_non_null(strstr(json, "\"base\": null,"));
+	assert_non_null(strstr(json, "\"base\":null,"));
 	assert_int_equal(airlock_header_parse(json, len, &back, &err), AIRLOCK_OK);
 	assert_int_equal(back.has_base, 0);
 	free(json);
@@ -159,51 +159,87 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{ "\"format\": \"airlock-bundle\"", "\"format\": \"airlock-bundlf\"", "format is not" },
-	{ "\"format_version\": 1", "\"format_version\": 2", "format_version 2 is not supported" },
-	{ "\"format_version\": 1", "\"format_version\": \"1\"", "format_version is not an integer" },
-	{ "\"bundle_id\": \"a0", "\"bundle_id\": \"A0", "bundle_id is not 32 lowercase hex" },
-	{ "\"bundle_id\": \"a0", "\"bundle_id\": \"", "bundle_id is not 32 lowercase hex" },
-	{ "\"feed\": \"iocs\"", "\"feed\": \"IOCS\"", "feed is not a valid feed name" },
-	{ "\"feed\": \"iocs\"", "\"feed\": \"io\\u0000cs\"", "not valid JSON" },
-	{ "\"feed\": \"iocs\"", "\"feed\": 5", "feed is not a string" },
-	{ "\"sequence\": 7", "\"sequence\": 0", "sequence is out of range" },
-	{ "\"sequence\": 7", "\"sequence\": -7", "sequence is out of range" },
-	{ "\"sequence\": 7", "\"sequence\": 9007199254740992", "sequence is out of range" },
-	{ "\"sequence\": 7", "\"sequence\": 7.0", "sequence is not an integer" },
-	{ "\"sequence\": 7", "\"sequence\": 99999999999999999999999", "not valid JSON" },
+	{ "\"format\":\"airlock-bundle\"", "\"format\":\"airlock-bundlf\"", "format is not" },
+	{ "\"format_version\":1", "\"format_version\":2", "format_version 2 is not supported" },
+	{ "\"format_version\":1", "\"format_version\":\"1\"", "format_version is not an integer" },
+	{ "\"bundle_id\":\"a0", "\"bundle_id\":\"A0", "bundle_id is not 32 lowercase hex" },
+	{ "\"bundle_id\":\"a0", "\"bundle_id\":\"", "bundle_id is not 32 lowercase hex" },
+	{ "\"feed\":\"iocs\"", "\"feed\":\"IOCS\"", "feed is not a valid feed name" },
+	{ "\"feed\":\"iocs\"", "\"feed\":\"io\\u0000cs\"", "not valid JSON" },
+	{ "\"feed\":\"iocs\"", "\"feed\":5", "feed is not a string" },
+	{ "\"sequence\":7", "\"sequence\":0", "sequence is out of range" },
+	{ "\"sequence\":7", "\"sequence\":-7", "sequence is out of range" },
+	{ "\"sequence\":7", "\"sequence\":9007199254740992", "sequence is out of range" },
+	{ "\"sequence\":7", "\"sequence\":7.0", "sequence is not an integer" },
+	{ "\"sequence\":7", "\"sequence\":99999999999999999999999", "not valid JSON" },
 	{ "2026-11-23T19:00:00Z", "2026-11-23T19:00:00+00:00", "created is not an RFC 3339" },
 	{ "2026-11-23T19:00:00Z", "2026-11-23 19:00:00Z", "created is not an RFC 3339" },
 	{ "2026-12-23T19:00:00Z", "2026-11-23T19:00:00Z", "expires is not after created" },
 	{ "2026-12-23T19:00:00Z", "2026-11-23T18:00:00Z", "expires is not after created" },
 	{ "\"7877767574737271\"", "\"07877767574737271\"", "signer_key_id is not" },
 	{ "\"7877767574737271\"", "\"7877767574737g71\"", "signer_key_id is not" },
-	{ "\"version\": 41", "\"version\": 42", "target.version is not above base.version" },
-	{ "\"version\": 41", "\"version\": 43", "target.version is not above base.version" },
-	{ "\"version\": 41,", "\"version\": 41, \"extra\": 1,", "unknown key 'extra' in base" },
-	{ "\"base\": {", "\"base\": [", "not valid JSON" },
-	{ "\"base\": {", "\"base\": 5, \"x\": {", "unknown key 'x' in the header" },
-	{ "\"files\": 3", "\"files\": 0", "files is out of range" },
-	{ "\"files\": 3,", "", "missing key 'files' in target" },
-	{ "\"recipients\": [\n    \"age1", "\"recipients\": [\n    \"agf1", "a recipient is not" },
-	{ "\"recipients\": [\n    \"age1", "\"recipients\": [\n    \"AGE1", "a recipient is not" },
-	{ "\"recipients\": [\n    \"age1", "\"recipients\": [\n    5, \"age1", "a recipient is not a string" },
-	{ "\"size\": 16777221", "\"size\": 16777216", "payload.segments does not match" },
-	{ "\"size\": 16777221", "\"size\": 33554433", "payload.segments does not match" },
-	{ "\"size\": 16777221", "\"size\": 8589934592", "size is out of range" },
-	{ "\"segment_size\": 16777216", "\"segment_size\": 1048576", "segment_size is out of range" },
-	{ "\"blake2b\": \"3333", "\"blake2b\": \"333", "blake2b is not 128 lowercase hex" },
-	{ "\"window_log\": 23", "\"window_log\": 32", "window_log is out of range" },
-	{ "\"window_log\": 23", "\"window_log\": 9", "window_log is out of range" },
-	{ "\"entries\": 4", "\"entries\": 0", "entries is out of range" },
-	{ "\"entries\": 4", "\"entries\": 4, \"entries\": 5", "duplicate" },
-	{ "\"limits\": {", "\"limits\": null, \"l\": {", "unknown key 'l'" },
-	{ "\"format\": \"airlock-bundle\",", "\"format\": \"airlock-bundle\", ", "not in canonical form" },
-	{ "\"feed\": \"iocs\"", "\"feed\": \"io\\u0063s\"", "not in canonical form" },
-	{ "\n}\n", "\n}", "not in canonical form" },
-	{ "\n}\n", "\n}\n\n", "not in canonical form" },
-	{ "{\n", "[\n", "not valid JSON" },
+	{ "\"version\":41", "\"version\":42", "target.version is not above base.version" },
+	{ "\"version\":41", "\"version\":43", "target.version is not above base.version" },
+	{ "\"version\":41,", "\"version\":41,\"extra\":1,", "unknown key 'extra' in base" },
+	{ "\"base\":{", "\"base\":[", "not valid JSON" },
+	{ "\"base\":{", "\"base\":5,\"x\":{", "unknown key 'x' in the header" },
+	{ "\"files\":3", "\"files\":0", "files is out of range" },
+	{ "\"files\":3,", "", "missing key 'files' in target" },
+	{ "\"recipients\":[\"age1", "\"recipients\":[\"agf1", "a recipient is not" },
+	{ "\"recipients\":[\"age1", "\"recipients\":[\"AGE1", "a recipient is not" },
+	{ "\"recipients\":[\"age1", "\"recipients\":[5,\"age1", "a recipient is not a string" },
+	{ "\"size\":16777221", "\"size\":16777216", "payload.segments does not match" },
+	{ "\"size\":16777221", "\"size\":33554433", "payload.segments does not match" },
+	{ "\"size\":16777221", "\"size\":8589934592", "size is out of range" },
+	{ "\"segment_size\":16777216", "\"segment_size\":1048576", "segment_size is out of range" },
+	{ "\"blake2b\":\"3333", "\"blake2b\":\"333", "blake2b is not 128 lowercase hex" },
+	{ "\"window_log\":23", "\"window_log\":32", "window_log is out of range" },
+	{ "\"window_log\":23", "\"window_log\":9", "window_log is out of range" },
+	{ "\"entries\":4", "\"entries\":0", "entries is out of range" },
+	{ "\"entries\":4", "\"entries\":4,\"entries\":5", "duplicate" },
+	{ "\"limits\":{", "\"limits\":null,\"l\":{", "unknown key 'l'" },
+	{ "\"format\":\"airlock-bundle\",", "\"format\":\"airlock-bundle\", ", "not in canonical form" },
+	{ "\"feed\":\"iocs\"", "\"feed\":\"io\\u0063s\"", "not in canonical form" },
+	{ "}\n", "}", "not in canonical form" },
+	{ "}\n", "}\n\n", "not in canonical form" },
+	{ "{\"format\"", "{\n  \"format\"", "not in canonical form" },
+	{ "{", "[", "not valid JSON" },
 };
+
+/* A payload of one segment lists no segment hashes (payload.blake2b is
+ * that hash); listing it anyway is refused like any other extra byte. */
+static void test_single_segment(void **state)
+{
+	struct airlock_bundle_header h, back;
+	struct airlock_err err;
+	char *json;
+	size_t len, blen;
+	uint8_t one[1][AIRLOCK_HASH_BYTES];
+	(void)state;
+	airlock_err_init(&err);
+	fill(&h);
+	h.payload_size = 4096;
+	assert_int_equal(airlock_header_set_segments(&h, NULL, 0, &err), AIRLOCK_OK);
+	assert_int_equal(airlock_header_to_json(&h, &json, &len, &err), AIRLOCK_OK);
+	assert_non_null(strstr(json, "\"segments\":[]"));
+	assert_int_equal(airlock_header_parse(json, len, &back, &err), AIRLOCK_OK);
+	assert_int_equal(back.nsegments, 0);
+	airlock_header_release(&back);
+	char *bad = mutate(json, "\"segments\":[]", "\"segments\":[\"3333333333333333333333333333"
+	    "33333333333333333333333333333333333333333333333333333333333333333333333333333333"
+	    "33333333333333333333\"]", &blen);
+	assert_int_equal(airlock_header_parse(bad, blen, &back, &err), AIRLOCK_E_VERIFY);
+	assert_non_null(strstr(err.msg, "payload.segments does not match"));
+	free(json);
+	json = NULL;
+	memset(one, 0x33, sizeof one);
+	airlock_err_init(&err);
+	assert_int_equal(airlock_header_set_segments(&h, (const uint8_t (*)[AIRLOCK_HASH_BYTES])one,
+	    1, &err), AIRLOCK_OK);
+	assert_int_equal(airlock_header_to_json(&h, &json, &len, &err) == AIRLOCK_OK, 0);
+	free(bad);
+	airlock_header_release(&h);
+}
 
 static void test_malformed_table(void **state)
 {
@@ -232,8 +268,8 @@ static void test_reordered(void **state)
 	struct airlock_err err;
 	size_t len, l1, l2;
 	char *json = canonical(&len);
-	char *a = mutate(json, "  \"format\": \"airlock-bundle\",\n  \"format_version\": 1,\n",
-	    "  \"format_version\": 1,\n  \"format\": \"airlock-bundle\",\n", &l1);
+	char *a = mutate(json, "\"format\":\"airlock-bundle\",\"format_version\":1,",
+	    "\"format_version\":1,\"format\":\"airlock-bundle\",", &l1);
 	airlock_err_init(&err);
 	assert_int_equal(airlock_header_parse(a, l1, &h, &err), AIRLOCK_E_VERIFY);
 	assert_non_null(strstr(err.msg, "canonical"));
@@ -333,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_full_bundle),
 		cmocka_unit_test(test_key_id),
+		cmocka_unit_test(test_single_segment),
 		cmocka_unit_test(test_malformed_table),
 		cmocka_unit_test(test_reordered),
 		cmocka_unit_test(test_truncations),
