@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "airlock/encoding.h"
+#include "airlock/json.h"
 
 #define FORMAT_NAME "airlock-manifest"
 #define FRAME_NAME_LEN 17    /* "deltas/000000.zst" */
@@ -199,24 +200,7 @@ struct airlock_manifest {
 static enum airlock_code want_keys(json_t *obj, const char *where, const char *const *keys,
     size_t nreq, size_t n, struct airlock_err *err)
 {
-	const char *k;
-	json_t *v;
-	char q[80];
-	if (!json_is_object(obj))
-		return BAD(err, "%s is not an object", where);
-	json_object_foreach(obj, k, v) {
-		size_t i = 0;
-		while (i < n && strcmp(keys[i], k) != 0)
-			i++;
-		if (i == n) {
-			airlock_escape(q, sizeof(q), k, strlen(k));
-			return BAD(err, "unknown key '%s' in %s", q, where);
-		}
-	}
-	for (size_t i = 0; i < nreq; i++)
-		if (json_object_get(obj, keys[i]) == NULL)
-			return BAD(err, "missing key '%s' in %s", keys[i], where);
-	return AIRLOCK_OK;
+	return airlock_json_want_keys(obj, "manifest", where, keys, nreq, n, err);
 }
 
 static enum airlock_code get_uint(json_t *obj, const char *key, const char *where, uint64_t max,
