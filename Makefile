@@ -53,12 +53,16 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# frontend/: printing helpers the command-line programs share (not core).
+FRONT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard frontend/*.c)))
+$(BUILD)/signer/%.o $(BUILD)/importer/%.o: CPPFLAGS += -Ifrontend
+
 define prog_rule
-$(BUILD)/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(sort $$(wildcard $(2)/*.c))) $(LIBA)
+$(BUILD)/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(sort $$(wildcard $(2)/*.c))) $(3) $(LIBA)
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) $$^ -o $$@ $$(LDLIBS)
 endef
-$(eval $(call prog_rule,airlock-signer,signer))
-$(eval $(call prog_rule,airlock-importer,importer))
+$(eval $(call prog_rule,airlock-signer,signer,$(FRONT_OBJ)))
+$(eval $(call prog_rule,airlock-importer,importer,$(FRONT_OBJ)))
 $(eval $(call prog_rule,airlock-tui,tui))
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPERS:%.c=$(BUILD)/%.o) $(LIBA)
@@ -93,4 +97,4 @@ bench: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(wildcard $(BUILD)/signer/*.d $(BUILD)/importer/*.d $(BUILD)/tui/*.d $(BUILD)/tests/unit/*.d)
+-include $(LIB_OBJ:.o=.d) $(wildcard $(BUILD)/signer/*.d $(BUILD)/importer/*.d $(BUILD)/tui/*.d $(BUILD)/frontend/*.d $(BUILD)/tests/unit/*.d)

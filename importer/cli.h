@@ -13,6 +13,7 @@
 #include "airlock/error.h"
 #include "airlock/importer.h"
 #include "airlock/io.h"
+#include "json_out.h"
 
 #define PROG "airlock-importer"
 
@@ -51,10 +52,6 @@ enum airlock_code cli_open(struct cli *c, struct airlock_err *err);
 enum airlock_code cli_unlock(struct cli *c, struct airlock_err *err);
 enum airlock_kdf_cost cli_kdf_cost(void);
 
-int cli_json_print(json_t *obj);
-json_t *cli_json_hash(const uint8_t h[AIRLOCK_HASH_BYTES]);
-json_t *cli_json_time(int64_t t);
-json_t *cli_json_u64(uint64_t v);
 void cli_time(char out[AIRLOCK_TIME_LEN + 1], int64_t t);
 
 int cmd_keygen(struct cli *c, int argc, char **argv);

@@ -161,37 +161,6 @@ enum airlock_kdf_cost cli_kdf_cost(void)
 	    : AIRLOCK_KDF_SENSITIVE;
 }
 
-int cli_json_print(json_t *obj)
-{
-	if (obj == NULL) {
-		fprintf(stderr, PROG ": error: out of memory\n");
-		return 1;
-	}
-	json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(obj);
-	return 0;
-}
-
-json_t *cli_json_hash(const uint8_t h[AIRLOCK_HASH_BYTES])
-{
-	char hex[AIRLOCK_HASH_HEX_LEN + 1];
-	airlock_hash_to_hex(hex, h);
-	return json_string(hex);
-}
-
-json_t *cli_json_time(int64_t t)
-{
-	char s[AIRLOCK_TIME_LEN + 1];
-	airlock_time_format(s, t);
-	return json_string(s);
-}
-
-json_t *cli_json_u64(uint64_t v)
-{
-	return json_integer((json_int_t)v);
-}
-
 void cli_time(char out[AIRLOCK_TIME_LEN + 1], int64_t t)
 {
 	airlock_time_format(out, t);

@@ -11,6 +11,7 @@
 #include "airlock/error.h"
 #include "airlock/io.h"
 #include "airlock/signer.h"
+#include "json_out.h"
 
 #define PROG "airlock-signer"
 
@@ -57,11 +58,7 @@ enum airlock_code cli_open(struct cli *c, struct airlock_err *err);
 
 /* Prints obj as indented JSON on stdout and drops the reference; returns
  * 0, or 1 if obj is NULL (out of memory). */
-int cli_json_print(json_t *obj);
 /* Small JSON makers. */
-json_t *cli_json_hash(const uint8_t h[AIRLOCK_HASH_BYTES]);
-json_t *cli_json_time(int64_t t);
-json_t *cli_json_u64(uint64_t v);
 /* The site list as JSON (used by site list and status). */
 json_t *cli_json_sites(const struct airlock_signer_site_list *l);
 
