@@ -96,11 +96,20 @@ test_expect_success 'an empty feed' '
 	refused 1 "contains no files" airlock-signer snapshot iocs s9
 '
 
+# The writer appends without pause and the file is large enough that every
+# read of it spans many appends, even on a loaded machine (a shell loop of
+# printf, with a 64 MB file, was sometimes not scheduled during a read).
 test_expect_success 'a file that keeps changing while it is read' '
-	cp -r src s10 && head -c 64000000 /dev/zero >s10/growing &&
-	(while :; do printf x >>s10/growing; done) & writer=$!
+	cp -r src s10 && head -c 200000000 /dev/zero >s10/growing &&
+	python3 -c "
+import sys
+with open(\"s10/growing\", \"ab\", buffering=0) as f:
+    while True:
+        f.write(b\"x\")
+" & writer=$!
+	while [ "$(stat -c %s s10/growing)" -le 200000000 ]; do sleep 0.05; done
 	refused 1 "kept changing while it was read" airlock-signer snapshot iocs s10; rc=$?
-	kill $writer; wait $writer 2>/dev/null; test $rc -eq 0
+	kill $writer; wait $writer 2>/dev/null; rm -f s10/growing; test $rc -eq 0
 '
 
 test_expect_success 'an invalid feed name is a usage error' '
