@@ -282,7 +282,7 @@ enum airlock_code airlock_importer_trust_add(struct airlock_importer *im, const 
 	return airlock_store_commit(im->store, err);
 }
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t cap)
+void importer_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	snprintf(out, cap, "%s", t ? (const char *)t : "");
@@ -291,10 +291,10 @@ static void col(sqlite3_stmt *st, int i, char *out, size_t cap)
 static void trust_row(sqlite3_stmt *st, struct airlock_trust_entry *e)
 {
 	memset(e, 0, sizeof *e);
-	col(st, 0, e->name, sizeof e->name);
-	col(st, 1, e->key_id, sizeof e->key_id);
-	col(st, 2, e->pubkey, sizeof e->pubkey);
-	col(st, 3, e->feeds, sizeof e->feeds);
+	importer_col_text(st, 0, e->name, sizeof e->name);
+	importer_col_text(st, 1, e->key_id, sizeof e->key_id);
+	importer_col_text(st, 2, e->pubkey, sizeof e->pubkey);
+	importer_col_text(st, 3, e->feeds, sizeof e->feeds);
 	e->added = sqlite3_column_int64(st, 4);
 	e->revoked = sqlite3_column_int(st, 5);
 	e->revoked_at = sqlite3_column_int64(st, 6);
@@ -396,13 +396,13 @@ static void fill_quarantine(sqlite3_stmt *st, void *p)
 	memset(q, 0, sizeof *q);
 	q->id = (uint64_t)sqlite3_column_int64(st, 0);
 	q->when = sqlite3_column_int64(st, 1);
-	col(st, 2, q->source, sizeof q->source);
-	col(st, 3, q->file, sizeof q->file);
-	col(st, 4, q->code, sizeof q->code);
-	col(st, 5, q->reason, sizeof q->reason);
-	col(st, 6, q->bundle_id, sizeof q->bundle_id);
-	col(st, 7, q->feed, sizeof q->feed);
-	col(st, 8, q->signer_key_id, sizeof q->signer_key_id);
+	importer_col_text(st, 2, q->source, sizeof q->source);
+	importer_col_text(st, 3, q->file, sizeof q->file);
+	importer_col_text(st, 4, q->code, sizeof q->code);
+	importer_col_text(st, 5, q->reason, sizeof q->reason);
+	importer_col_text(st, 6, q->bundle_id, sizeof q->bundle_id);
+	importer_col_text(st, 7, q->feed, sizeof q->feed);
+	importer_col_text(st, 8, q->signer_key_id, sizeof q->signer_key_id);
 }
 
 enum airlock_code airlock_importer_quarantine_list(struct airlock_importer *im,
@@ -443,7 +443,7 @@ static void fill_status(sqlite3_stmt *st, void *p)
 {
 	struct airlock_feed_status *f = p;
 	memset(f, 0, sizeof *f);
-	col(st, 0, f->feed, sizeof f->feed);
+	importer_col_text(st, 0, f->feed, sizeof f->feed);
 	f->version = (uint64_t)sqlite3_column_int64(st, 1);
 	if (sqlite3_column_bytes(st, 2) == AIRLOCK_HASH_BYTES)
 		memcpy(f->tree, sqlite3_column_blob(st, 2), AIRLOCK_HASH_BYTES);
@@ -453,9 +453,9 @@ static void fill_status(sqlite3_stmt *st, void *p)
 	f->last_sequence = (uint64_t)sqlite3_column_int64(st, 6);
 	f->imported = sqlite3_column_int64(st, 7);
 	f->created = sqlite3_column_int64(st, 8);
-	col(st, 9, f->signer_name, sizeof f->signer_name);
-	col(st, 10, f->signer_key_id, sizeof f->signer_key_id);
-	col(st, 11, f->bundle_id, sizeof f->bundle_id);
+	importer_col_text(st, 9, f->signer_name, sizeof f->signer_name);
+	importer_col_text(st, 10, f->signer_key_id, sizeof f->signer_key_id);
+	importer_col_text(st, 11, f->bundle_id, sizeof f->bundle_id);
 	airlock_receipt_format(f->receipt, f->feed, f->version, f->tree);
 }
 
@@ -515,9 +515,9 @@ static void fill_version(sqlite3_stmt *st, void *p)
 	v->bytes = (uint64_t)sqlite3_column_int64(st, 3);
 	v->imported = sqlite3_column_int64(st, 4);
 	v->created = sqlite3_column_int64(st, 5);
-	col(st, 6, v->bundle_id, sizeof v->bundle_id);
-	col(st, 7, v->signer_name, sizeof v->signer_name);
-	col(st, 8, v->signer_key_id, sizeof v->signer_key_id);
+	importer_col_text(st, 6, v->bundle_id, sizeof v->bundle_id);
+	importer_col_text(st, 7, v->signer_name, sizeof v->signer_name);
+	importer_col_text(st, 8, v->signer_key_id, sizeof v->signer_key_id);
 	v->retained = sqlite3_column_int(st, 9);
 	v->published = sqlite3_column_int(st, 10);
 }

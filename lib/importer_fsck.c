@@ -188,7 +188,7 @@ static enum airlock_code check_versions(struct fsck *f, struct airlock_err *err)
 	while (rc == AIRLOCK_OK && sqlite3_step(st) == SQLITE_ROW) {
 		char feed[AIRLOCK_FEED_NAME_MAX + 1];
 		uint8_t th[AIRLOCK_HASH_BYTES] = { 0 };
-		snprintf(feed, sizeof feed, "%s", sqlite3_column_text(st, 0));
+		importer_col_text(st, 0, feed, sizeof feed);
 		uint64_t v = (uint64_t)sqlite3_column_int64(st, 1);
 		if (sqlite3_column_bytes(st, 2) == AIRLOCK_HASH_BYTES)
 			memcpy(th, sqlite3_column_blob(st, 2), sizeof th);

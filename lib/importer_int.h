@@ -25,6 +25,10 @@ struct airlock_importer {
 int importer_lock(struct airlock_importer *im, int shared, struct airlock_err *err);
 void importer_unlock(int fd);
 
+/* Column i of the current row as text into out (truncated to cap; NULL
+ * reads as ""), for the catalog readers of all importer files. */
+void importer_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
+
 /* "ok" or the code's name, for audit rows. */
 const char *importer_result_name(enum airlock_code c);
 /* Quarantines a refused bundle: records it (source names it for people),

@@ -134,7 +134,7 @@ static enum airlock_code prune_candidates(struct airlock_importer *im, unsigned 
 			}
 			*out = p;
 		}
-		snprintf((*out)[*n].feed, sizeof (*out)[*n].feed, "%s", sqlite3_column_text(st, 0));
+		importer_col_text(st, 0, (*out)[*n].feed, sizeof (*out)[*n].feed);
 		(*out)[(*n)++].version = (uint64_t)sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);

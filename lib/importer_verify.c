@@ -65,8 +65,8 @@ static enum airlock_code find_signer(struct run *r, const char *kid, struct sign
 	sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		s->found = 1;
-		snprintf(s->name, sizeof s->name, "%s", sqlite3_column_text(st, 0));
-		snprintf(s->feeds, sizeof s->feeds, "%s", sqlite3_column_text(st, 1));
+		importer_col_text(st, 0, s->name, sizeof s->name);
+		importer_col_text(st, 1, s->feeds, sizeof s->feeds);
 		snprintf(text, sizeof text, "untrusted comment: trusted\n%s\n", sqlite3_column_text(st, 2));
 		s->revoked = sqlite3_column_int(st, 3);
 	}
