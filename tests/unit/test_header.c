@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "airlock/header.h"
+#include "../helpers/mutate.h"
 
 static void fill(struct airlock_bundle_header *h)
 {
@@ -135,25 +136,6 @@ static void test_key_id(void **state)
 	assert_int_equal(airlock_header_key_id_parse(back, "125E56A576C5FBA71"), -1);
 }
 
-/* Replaces the first occurrence of from with to in a copy of json. */
-static char *mutate(const char *json, const char *from, const char *to, size_t *len)
-{
-	const char *at = strstr(json, from);
-	size_t pre, n;
-	char *out;
-	if (at == NULL)
-		fail_msg("mutation anchor not found: %s", from);
-	pre = (size_t)(at - json);
-	n = strlen(json) - strlen(from) + strlen(to);
-	out = malloc(n + 1);
-	assert_non_null(out);
-	memcpy(out, json, pre);
-	memcpy(out + pre, to, strlen(to));
-	strcpy(out + pre + strlen(to), at + strlen(from));
-	*len = n;
-	return out;
-}
-
 struct bad {
 	const char *from, *to, *msg;
 };
@@ -225,7 +207,7 @@ static void test_single_segment(void **state)
 	assert_int_equal(airlock_header_parse(json, len, &back, &err), AIRLOCK_OK);
 	assert_int_equal(back.nsegments, 0);
 	airlock_header_release(&back);
-	char *bad = mutate(json, "\"segments\":[]", "\"segments\":[\"3333333333333333333333333333"
+	char *bad = test_mutate(json, "\"segments\":[]", "\"segments\":[\"3333333333333333333333333333"
 	    "33333333333333333333333333333333333333333333333333333333333333333333333333333333"
 	    "33333333333333333333\"]", &blen);
 	assert_int_equal(airlock_header_parse(bad, blen, &back, &err), AIRLOCK_E_VERIFY);
@@ -249,7 +231,7 @@ static void test_malformed_table(void **state)
 		struct airlock_bundle_header h;
 		struct airlock_err err;
 		size_t blen;
-		char *bad = mutate(json, bads[i].from, bads[i].to, &blen);
+		char *bad = test_mutate(json, bads[i].from, bads[i].to, &blen);
 		airlock_err_init(&err);
 		if (airlock_header_parse(bad, blen, &h, &err) != AIRLOCK_E_VERIFY)
 			fail_msg("case %zu (%s) was accepted", i, bads[i].to);
@@ -268,7 +250,7 @@ static void test_reordered(void **state)
 	struct airlock_err err;
 	size_t len, l1, l2;
 	char *json = canonical(&len);
-	char *a = mutate(json, "\"format\":\"airlock-bundle\",\"format_version\":1,",
+	char *a = test_mutate(json, "\"format\":\"airlock-bundle\",\"format_version\":1,",
 	    "\"format_version\":1,\"format\":\"airlock-bundle\",", &l1);
 	airlock_err_init(&err);
 	assert_int_equal(airlock_header_parse(a, l1, &h, &err), AIRLOCK_E_VERIFY);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "airlock/manifest.h"
+#include "../helpers/mutate.h"
 
 /* base: a.txt, dir/big.bin, old.txt; target: a.txt (delta), b.txt (whole),
  * c.txt (copy of old.txt), dir/big.bin (delta), link -> dir/big.bin. */
@@ -176,23 +177,6 @@ static void test_full_bundle(void **state)
 	free(json);
 }
 
-static char *mutate(const char *json, const char *from, const char *to, size_t *len)
-{
-	const char *at = strstr(json, from);
-	size_t pre, n;
-	char *out;
-	if (at == NULL)
-		fail_msg("mutation anchor not found: %s", from);
-	pre = (size_t)(at - json);
-	n = strlen(json) - strlen(from) + strlen(to);
-	out = malloc(n + 1);
-	memcpy(out, json, pre);
-	memcpy(out + pre, to, strlen(to));
-	strcpy(out + pre + strlen(to), at + strlen(from));
-	*len = n;
-	return out;
-}
-
 struct bad {
 	const char *from, *to, *msg;
 };
@@ -280,7 +264,7 @@ static void test_malformed_table(void **state)
 		struct airlock_manifest *m = (void *)1;
 		struct airlock_err err;
 		size_t len;
-		char *bad = mutate(f->json, bads[i].from, bads[i].to, &len);
+		char *bad = test_mutate(f->json, bads[i].from, bads[i].to, &len);
 		airlock_err_init(&err);
 		if (airlock_manifest_parse(&m, bad, len, &f->hdr, &err) != AIRLOCK_E_VERIFY)
 			fail_msg("case %zu (%s) was accepted", i, bads[i].to);
@@ -325,7 +309,7 @@ static void test_unreferenced_frame(void **state)
 	size_t len;
 	struct airlock_manifest *m;
 	struct airlock_err err;
-	char *bad = mutate(f->json, "\"size\":132}]",
+	char *bad = test_mutate(f->json, "\"size\":132}]",
 	    "\"size\":132},{\"name\":\"deltas/000001.zst\",\"size\":0}]", &len);
 	airlock_err_init(&err);
 	f->hdr.entries = 4;
