@@ -19,12 +19,17 @@
 #include "airlock/io.h"
 
 #define BLOCK 512
-#define END_MARKER (2 * BLOCK)
 #define COPY_CHUNK (64 * 1024)
 
 static uint64_t padded(uint64_t n)
 {
 	return (n + BLOCK - 1) / BLOCK * BLOCK;
+}
+
+/* Three header blocks and the members' data, each padded to a block. */
+static uint64_t container_size(uint64_t json_len, uint64_t sig_len, uint64_t payload_size)
+{
+	return 3 * BLOCK + padded(json_len) + padded(sig_len) + padded(payload_size);
 }
 
 static struct archive_entry *member(const char *name, uint64_t size, int64_t mtime)
@@ -88,21 +93,27 @@ static enum airlock_code copy_payload(struct archive *a, int payload_fd, uint64_
 /* Output to a file descriptor; once stop is set every write fails at
  * once, so that closing an abandoned archive (which pads the unwritten
  * rest of a member with zeros) costs nothing. archive_write_fail() would
- * avoid that too, but leaks the client filter's state in 3.6.2. */
+ * avoid that too, but leaks the client filter's state in 3.6.2.
+ * Bytes past `size` are dropped: they are the two zero blocks libarchive
+ * ends every tar with, which the container leaves out (bundle-format.md,
+ * "Container": 1 KiB that no tar reader needs). */
 struct fdout {
 	int fd;
 	int stop;
+	uint64_t size, written;
 	struct airlock_err *err;
 };
 
 static la_ssize_t fd_write(struct archive *a, void *ctx, const void *buf, size_t len)
 {
 	struct fdout *o = ctx;
-	if (o->stop || airlock_write_all(o->fd, buf, len, "the bundle", o->err) != AIRLOCK_OK) {
+	size_t keep = o->size - o->written < len ? (size_t)(o->size - o->written) : len;
+	if (o->stop || airlock_write_all(o->fd, buf, keep, "the bundle", o->err) != AIRLOCK_OK) {
 		o->stop = 1;
 		archive_set_error(a, EIO, "write failed");
 		return -1;
 	}
+	o->written += keep;
 	return (la_ssize_t)len;
 }
 
@@ -124,7 +135,7 @@ enum airlock_code airlock_container_write(int out_fd, const char *json, size_t j
     const char *sig, size_t sig_len, int payload_fd, uint64_t payload_size, int64_t mtime,
     struct airlock_err *err)
 {
-	struct fdout o = { out_fd, 0, err };
+	struct fdout o = { out_fd, 0, container_size(json_len, sig_len, payload_size), 0, err };
 	struct archive *a = archive_write_new();
 	enum airlock_code rc = AIRLOCK_OK;
 	if (a == NULL)
@@ -145,8 +156,7 @@ enum airlock_code airlock_container_write(int out_fd, const char *json, size_t j
 
 uint64_t airlock_container_overhead(size_t json_len, size_t sig_len, uint64_t payload_size)
 {
-	return 3 * BLOCK + (padded(json_len) - json_len) + (padded(sig_len) - sig_len) +
-	    (padded(payload_size) - payload_size) + END_MARKER;
+	return container_size(json_len, sig_len, payload_size) - json_len - sig_len - payload_size;
 }
 
 /* ---- canonical bytes in memory ---- */
@@ -385,21 +395,22 @@ static enum airlock_code check_tail(int fd, const struct airlock_container *c, u
     struct airlock_err *err)
 {
 	uint64_t data_end = c->payload_off + c->payload_size;
-	uint64_t end = padded(data_end) + END_MARKER;
-	uint8_t tail[BLOCK + END_MARKER];
+	uint64_t end = padded(data_end);
+	uint8_t tail[BLOCK];
 	size_t n = (size_t)(end - data_end);
 	if (fsize < end)
 		return BAD(err, "bundle is truncated (%llu bytes; the container says %llu)",
 		    (unsigned long long)fsize, (unsigned long long)end);
 	if (fsize > end)
-		return BAD(err, "bundle has %llu bytes of data after the end of the container",
+		return BAD(err, "bundle has %llu bytes after the end of the container (airlock "
+		    "bundles end right after payload.age's padding, without tar's end marker)",
 		    (unsigned long long)(fsize - end));
 	if (pread_exact(fd, tail, n, data_end, err) != AIRLOCK_OK)
 		return err->code;
 	for (size_t i = 0; i < n; i++) {
 		if (tail[i] != 0)
-			return BAD(err, "bundle container is not canonical: %s is not zero",
-			    i < n - END_MARKER ? "the padding after payload.age" : "the end marker");
+			return BAD(err, "bundle container is not canonical: "
+			    "the padding after payload.age is not zero");
 	}
 	return AIRLOCK_OK;
 }

@@ -25,8 +25,8 @@ enum airlock_code airlock_container_write(int out_fd, const char *json, size_t j
     const char *sig, size_t sig_len, int payload_fd, uint64_t payload_size, int64_t mtime,
     struct airlock_err *err);
 
-/* Bytes the container adds around its three members: header blocks, zero
- * padding and the end marker (for size reports). */
+/* Bytes the container adds around its three members: header blocks and
+ * zero padding (for size reports). */
 uint64_t airlock_container_overhead(size_t json_len, size_t sig_len, uint64_t payload_size);
 
 struct airlock_container;   /* opaque */
@@ -42,8 +42,8 @@ struct airlock_container_limits {
  * pread; the offset of fd is left alone). Reads the data of the first two
  * members only and the header of the third; checks that every header block
  * is the canonical one for its name, size and the common mtime, that all
- * padding is zero, and that the file ends exactly after the two zero blocks
- * following the payload. AIRLOCK_E_VERIFY for any deviation ("not an
+ * padding is zero, and that the file ends exactly after the padding of the
+ * payload (the container has no tar end marker). AIRLOCK_E_VERIFY for any deviation ("not an
  * airlock bundle" when it does not start with bundle.json), AIRLOCK_E_FAILED
  * for I/O errors. The caller owns *out. */
 enum airlock_code airlock_container_open(struct airlock_container **out, int fd,

@@ -41,8 +41,9 @@ test_expect_success 'a flipped byte in a tar header or the padding: container re
 '
 
 test_expect_success 'truncated bundle and trailing bytes are refused (exit 3)' '
-	head -c $(( $(stat -c %s b2) - 1024 )) b2 >x && refused 3 "" x &&
-	cp b2 x && printf "hidden data" >>x && refused 3 "" x
+	head -c $(( $(stat -c %s b2) - 512 )) b2 >x && refused 3 "truncated" x &&
+	cp b2 x && printf "hidden data" >>x && refused 3 "after the end of the container" x &&
+	cp b2 x && head -c 1024 /dev/zero >>x && refused 3 "without tar.s end marker" x
 '
 
 test_expect_success 'a file that is not a bundle (exit 3), an empty file (exit 3)' '

@@ -73,7 +73,10 @@ rebuild() {
 # open_bundle FILE KEY DIR: tar, minisign, b2sum, age and tar --zstd.
 open_bundle() {
 	rm -rf "$3" && mkdir -p "$3/c" "$3/p" &&
-	tar -xf "$1" -C "$3/c" &&
+	# the container has no end marker: tar must open it without a word
+	tar -xf "$1" -C "$3/c" 2>"$3/tar.err" && test ! -s "$3/tar.err" &&
+	tar -tf "$1" >"$3/list" 2>"$3/tar.err" && test ! -s "$3/tar.err" &&
+	printf "bundle.json\nbundle.json.minisig\npayload.age\n" | test_cmp - "$3/list" &&
 	minisign -Vm "$3/c/bundle.json" -p "$AIRLOCK_HOME/signer.pub" >/dev/null &&
 	test "$(b2sum "$3/c/payload.age" | cut -d" " -f1)" = \
 		"$(json_get "$3/c/bundle.json" "d[\"payload\"][\"blake2b\"]")" &&
