@@ -4,6 +4,8 @@
  * - identical content anywhere in the base is a COPY (renames, moves);
  * - a file without a same-path base looks for one by name, with the
  *   hash-like and numeric parts of names removed, and a similar size;
+ *   failing that, by content: the base file whose sketch (similar.h)
+ *   shares most with its own (renamed and edited files);
  * - changed files are coded together, one frame against the concatenation
  *   of their bases, so they share context (2x better on caniuse, 1.8x on
  *   cwe), up to a memory budget;
@@ -17,6 +19,7 @@
 #include <zstd.h>
 
 #include "airlock/delta.h"
+#include "airlock/similar.h"
 
 #define TRIAL_LEVEL 3                        /* fast; only compares two sizes */
 /* A frame's targets plus bases, all resident while it is coded. Files
@@ -26,6 +29,13 @@
 #define GROUP_BYTES_MAX (UINT64_C(64) << 20)
 #define FRAME_BASE_MAX AIRLOCK_DELTA_TARGET_MAX
 #define SIMILAR_RATIO 4                      /* a renamed file's base: size within 4x */
+/* Content matching: smaller files are not worth a delta base; a base must
+ * share this many of the K sketch values (about 1/8 of its text); the
+ * index holds at most this many base files (256 bytes each: 16 MiB, freed
+ * before any frame is coded). */
+#define SKETCH_MIN 256
+#define SKETCH_SHARED_MIN (AIRLOCK_SKETCH_K / 8)
+#define SKETCH_FILES_MAX 65536
 #define KEY_MAX (AIRLOCK_PATH_MAX + 1)
 
 struct builder {
@@ -38,6 +48,7 @@ struct builder {
 	const struct airlock_tree_entry **by_hash;  /* base files sorted by content hash */
 	size_t nby_hash;
 	char **keys;                                /* name keys of base entries (lazy) */
+	struct airlock_similar *contents;           /* base files by sketch (lazy) */
 	const struct airlock_tree_entry **cbase;    /* per entry: delta base candidate */
 	size_t open_frame;                          /* frame taking small files, or SIZE_MAX */
 };
@@ -166,6 +177,11 @@ static const char *base_key(struct builder *b, size_t i)
 	return b->keys[i];
 }
 
+static int size_similar(uint64_t a, uint64_t b)
+{
+	return a <= b * SIMILAR_RATIO && b <= a * SIMILAR_RATIO;
+}
+
 static uint64_t size_distance(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : b - a;
@@ -180,8 +196,7 @@ static const struct airlock_tree_entry *match_key(struct builder *b,
 	name_key(t->path, with_dir, want);
 	for (size_t i = 0; i < airlock_tree_count(b->base); i++) {
 		const struct airlock_tree_entry *e = airlock_tree_at(b->base, i);
-		if (!is_file(e) || e->size == 0 || e->size > t->size * SIMILAR_RATIO ||
-		    t->size > e->size * SIMILAR_RATIO)
+		if (!is_file(e) || e->size == 0 || !size_similar(e->size, t->size))
 			continue;
 		const char *k = key;
 		if (with_dir)
@@ -199,11 +214,68 @@ static const struct airlock_tree_entry *match_key(struct builder *b,
 	return best;
 }
 
+/* ---- finding a similar base by content ---- */
+
+static enum airlock_code sketch_object(const struct builder *b, const struct airlock_tree_entry *e,
+    struct airlock_sketch *sk, struct airlock_err *err)
+{
+	const uint8_t *data;
+	size_t len;
+	if (airlock_objstore_map(b->os, e->hash, &data, &len, err) != AIRLOCK_OK)
+		return err->code;
+	airlock_sketch_make(sk, data, len);
+	if (data != NULL)
+		munmap((void *)data, len);
+	return AIRLOCK_OK;
+}
+
+/* Reads every base file that could serve as a base once, only when some
+ * new file has no base by name. */
+static enum airlock_code index_contents(struct builder *b, struct airlock_err *err)
+{
+	size_t indexed = 0;
+	if (airlock_similar_new(&b->contents, err) != AIRLOCK_OK)
+		return err->code;
+	for (size_t i = 0; i < airlock_tree_count(b->base) && indexed < SKETCH_FILES_MAX; i++) {
+		const struct airlock_tree_entry *e = airlock_tree_at(b->base, i);
+		struct airlock_sketch sk;
+		if (!is_file(e) || e->size < SKETCH_MIN || e->size > FRAME_BASE_MAX)
+			continue;
+		if (airlock_progress_step(b->progress, "plan", i, airlock_tree_count(b->base), err) != AIRLOCK_OK ||
+		    sketch_object(b, e, &sk, err) != AIRLOCK_OK ||
+		    airlock_similar_add(b->contents, i, &sk, err) != AIRLOCK_OK)
+			return err->code;
+		indexed++;
+	}
+	return AIRLOCK_OK;
+}
+
+static const struct airlock_tree_entry *match_content(struct builder *b,
+    const struct airlock_tree_entry *t, struct airlock_err *err)
+{
+	struct airlock_sketch sk;
+	size_t id;
+	unsigned shared;
+	if (t->size < SKETCH_MIN)
+		return NULL;
+	if ((b->contents == NULL && index_contents(b, err) != AIRLOCK_OK) ||
+	    sketch_object(b, t, &sk, err) != AIRLOCK_OK)
+		return NULL;
+	if (airlock_similar_best(b->contents, &sk, SKETCH_SHARED_MIN, &id, &shared, err) != 1)
+		return NULL;
+	const struct airlock_tree_entry *e = airlock_tree_at(b->base, id);
+	return size_similar(e->size, t->size) ? e : NULL;
+}
+
 static const struct airlock_tree_entry *similar_base(struct builder *b,
     const struct airlock_tree_entry *t, struct airlock_err *err)
 {
 	const struct airlock_tree_entry *e = match_key(b, t, 1, err);
-	return e != NULL || err->code != AIRLOCK_OK ? e : match_key(b, t, 0, err);
+	if (e == NULL && err->code == AIRLOCK_OK)
+		e = match_key(b, t, 0, err);
+	if (e == NULL && err->code == AIRLOCK_OK)
+		e = match_content(b, t, err);
+	return e;
 }
 
 /* ---- classifying entries ---- */
@@ -467,6 +539,7 @@ static void builder_release(struct builder *b)
 	for (size_t i = 0; b->keys != NULL && i < n; i++)
 		free(b->keys[i]);
 	free(b->keys);
+	airlock_similar_free(b->contents);
 	free(b->by_hash);
 	free(b->cbase);
 }

@@ -80,9 +80,9 @@ unsigned airlock_sketch_shared(const struct airlock_sketch *a, const struct airl
 
 /* ---- the index ---- */
 
-struct posting {
+struct posting {      /* 8 bytes: an index of 100,000 files takes 25 MB */
 	uint32_t value;
-	size_t id;
+	uint32_t id;
 };
 
 struct airlock_similar {
@@ -111,6 +111,8 @@ void airlock_similar_free(struct airlock_similar *s)
 enum airlock_code airlock_similar_add(struct airlock_similar *s, size_t id,
     const struct airlock_sketch *sk, struct airlock_err *err)
 {
+	if (id > UINT32_MAX)
+		return airlock_fail(err, AIRLOCK_E_FAILED, "too many files to index by content");
 	if (s->n + sk->n > s->cap) {
 		size_t cap = (s->n + sk->n) * 2;
 		struct posting *p = realloc(s->p, cap * sizeof(*p));
@@ -120,7 +122,7 @@ enum airlock_code airlock_similar_add(struct airlock_similar *s, size_t id,
 		s->cap = cap;
 	}
 	for (uint32_t k = 0; k < sk->n; k++)
-		s->p[s->n++] = (struct posting){ sk->v[k], id };
+		s->p[s->n++] = (struct posting){ sk->v[k], (uint32_t)id };
 	if (sk->n > 0)
 		s->sorted = 0;
 	return AIRLOCK_OK;

@@ -40,8 +40,9 @@ enum airlock_code airlock_similar_new(struct airlock_similar **out, struct airlo
     __attribute__((warn_unused_result));
 void airlock_similar_free(struct airlock_similar *s);   /* NULL is a no-op */
 
-/* Adds the sketch of item id (each id at most once, in any order). Adding
- * after a lookup is allowed (the next lookup re-sorts). */
+/* Adds the sketch of item id (each id at most once, in any order; an id
+ * above UINT32_MAX is AIRLOCK_E_FAILED). Adding after a lookup is allowed
+ * (the next lookup re-sorts). */
 enum airlock_code airlock_similar_add(struct airlock_similar *s, size_t id,
     const struct airlock_sketch *sk, struct airlock_err *err)
     __attribute__((warn_unused_result));

@@ -429,6 +429,30 @@ static void hash_named_files_find_their_predecessor(void **state)
 	free(t), free(u);
 }
 
+/* A file moved to a name with nothing in common with its old one, and
+ * edited: no name matches, its content does (DESIGN: "similarity matching
+ * by content, not by name"). A new file like nothing in the base stays
+ * whole. */
+static void renamed_and_edited_files_find_their_base_by_content(void **state)
+{
+	struct fixture *f = *state;
+	char *a = random_bytes(40000, 21), *b = random_bytes(40000, 22), *c = random_bytes(40000, 23);
+	put_bytes("base", "rules/emerging-malware.rules", a, 40000, 0644);
+	put_bytes("base", "rules/emerging-policy.rules", b, 40000, 0644);
+	memcpy(b + 20000, "an analyst's edit", 17);
+	put_bytes("target", "rules/emerging-malware.rules", a, 40000, 0644);
+	put_bytes("target", "sigs/2024/policy-set.dat", b, 40000, 0644);
+	put_bytes("target", "fresh.bin", c, 40000, 0644);
+	make_plan(f, 0);
+	check_plan(f);
+	assert_int_equal(f->plan->nentries, 2);
+	const struct airlock_plan_entry *e = entry(f, "sigs/2024/policy-set.dat");
+	assert_int_equal(e->source, AIRLOCK_SRC_DELTA);
+	assert_string_equal(e->base->path, "rules/emerging-policy.rules");
+	assert_int_equal(entry(f, "fresh.bin")->source, AIRLOCK_SRC_WHOLE);
+	free(a), free(b), free(c);
+}
+
 static void full_bundle_is_all_whole(void **state)
 {
 	struct fixture *f = *state;
@@ -479,6 +503,8 @@ int main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(symlinks_and_removals, setup, teardown),
 		cmocka_unit_test_setup_teardown(hash_named_files_find_their_predecessor, setup, teardown),
+		cmocka_unit_test_setup_teardown(renamed_and_edited_files_find_their_base_by_content,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(full_bundle_is_all_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(planning_can_be_cancelled, setup, teardown),
 	};
