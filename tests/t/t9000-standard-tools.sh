@@ -99,6 +99,7 @@ test_expect_success 'setup: v1 of a feed, signed bundle chain for site hq' '
 	echo "#!/bin/sh" >v1/run.sh && chmod 755 v1/run.sh && echo same >v1/same.txt &&
 	head -c 20000 /dev/urandom >v1/moved.bin && ln -s lists/big.txt v1/latest &&
 	seq 1 20000 | sed "s/^/ioc-/" >v1/lists/iocs-2024.csv &&
+	seq 1 3000 | sed "s/^/sig-/" >v1/rules/sigs-alpha.rules &&
 	: >v1/empty && airlock-signer snapshot iocs v1 >/dev/null &&
 	airlock-signer bundle iocs --to hq -o full.bundle --passphrase-file pass >/dev/null
 '
@@ -116,7 +117,9 @@ test_expect_success 'setup: v2 changes, adds, removes, renames, re-links, re-mod
 	rm v2/latest && ln -s rules/a.rules v2/latest && chmod 644 v2/run.sh &&
 	echo "now with data" >v2/empty &&
 	sed "s/^ioc-777$/ioc-777 revoked/" v1/lists/iocs-2024.csv >v2/lists/iocs-2025.csv &&
-	rm v2/lists/iocs-2024.csv &&
+	rm v2/lists/iocs-2024.csv && mkdir -p v2/feeds/beta &&
+	sed "s/^sig-1500$/sig-1500 retired/" v1/rules/sigs-alpha.rules >v2/feeds/beta/collection.txt &&
+	rm v2/rules/sigs-alpha.rules &&
 	airlock-signer snapshot iocs v2 >/dev/null &&
 	airlock-signer bundle iocs --to hq -o delta.bundle --passphrase-file pass >/dev/null
 '
@@ -134,6 +137,10 @@ test_expect_success 'zstd --patch-from and cat/tail/head rebuild v2 from v1' '
 test_expect_success 'the delta really uses patch-from frames and copies' '
 	grep "^delta" lines && grep "^copy" lines && grep "^removed	rules/gone.rules" lines &&
 	test "$(stat -c %s delta.bundle)" -lt "$(stat -c %s full.bundle)"
+'
+
+test_expect_success 'a file moved to an unrelated name and edited is coded against it by content' '
+	grep "^delta	feeds/beta/collection.txt	0644	[0-9]*	[0-9]*	rules/sigs-alpha.rules$" lines
 '
 
 test_expect_success 'a renamed and edited file is coded against its old name, named as base' '
