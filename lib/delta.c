@@ -2,7 +2,8 @@
  * and writes (FORMATS-REFERENCE.md section 3). The base is always a raw
  * prefix (refPrefix on both sides): a base that happens to start with the
  * zstd dictionary magic must not be parsed as a trained dictionary. */
-#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_getFrameHeader; exported by libzstd.so.1 */
+/* ZSTD_getFrameHeader, the CCtx_params and estimate functions: exported by libzstd.so.1 */
+#define ZSTD_STATIC_LINKING_ONLY
 #include "airlock/delta.h"
 
 #include <stdlib.h>
@@ -50,24 +51,154 @@ static enum airlock_code zfail(struct airlock_err *err, enum airlock_code code, 
 	return airlock_fail(err, code, "%s: %s", what, ZSTD_getErrorName(r));
 }
 
-static enum airlock_code setup_cctx(ZSTD_CCtx *c, const uint8_t *base, size_t base_len,
-    size_t target_len, int level, struct airlock_err *err)
+/* ---- encoder settings within a memory budget ---- */
+
+#define STREAM_WLOG_MIN 20     /* a plain frame's window never shrinks below 1 MiB */
+/* The long-distance matcher finds what the binary tree cannot reach: a
+ * base tens of MiB back, the XML and JSON of one record far apart. Its
+ * table is the cheapest memory there is for that, so it is denser than
+ * zstd's default (one entry per 16 bytes, not 128; 16 MiB at most) and
+ * takes matches from 64 bytes. Measured on cwe's grouped v2->v3 frame with
+ * a 23 MiB tree and hash table: 433 KB at zstd's default table, 366 KB with
+ * this one (level 19 with 80 MiB of tables and the default: 358 KB). */
+#define LDM_HASH_LOG_MAX 21
+#define LDM_DENSITY_LOG 4
+#define LDM_MIN_MATCH 64
+#define LDM_BUCKET_LOG 3
+
+/* Caps tried in turn until the tables fit: the binary tree (chain) and the
+ * hash table halve alternately, largest first, while the long-distance
+ * table stays whole as long as possible (on cwe's grouped frame with 23 MiB
+ * of tables: tree 2^20, hash 2^18, LDM 2^21 gives 384 KB, tree 2^22, hash
+ * 2^20, LDM 2^18 gives 433 KB); then the last floors. A plain frame's window
+ * (its buffer) goes down to 2^25 first, then below that only after the
+ * tables: a whole cwe v3 at level 19 is 1.30 MB with a 2^25 window and
+ * small tables, 1.72 MB with 2^24 and larger ones. */
+static const struct { int chain, hash, ldm, window; } rungs[] = {
+	{ 23, 22, 21, 25 }, { 23, 21, 21, 25 }, { 22, 21, 21, 25 }, { 22, 20, 21, 25 },
+	{ 21, 20, 21, 25 }, { 21, 19, 21, 25 }, { 20, 19, 21, 25 }, { 20, 18, 21, 25 },
+	{ 20, 18, 20, 25 }, { 19, 18, 20, 25 }, { 19, 17, 19, 25 }, { 18, 17, 18, 25 },
+	{ 18, 16, 17, 24 }, { 18, 16, 17, 23 }, { 18, 16, 16, 22 }, { 17, 16, 16, 21 },
+	{ 16, 16, 16, 20 },
+};
+
+static int min_int(int a, int b)
 {
-	const struct { ZSTD_cParameter p; int v; } params[] = {
-		{ ZSTD_c_compressionLevel, level },
-		{ ZSTD_c_windowLog, encode_window_log(base_len, target_len) },
-		{ ZSTD_c_enableLongDistanceMatching, 1 },
-		{ ZSTD_c_checksumFlag, 1 },
-		{ ZSTD_c_contentSizeFlag, 1 },
+	return a < b ? a : b;
+}
+
+static ZSTD_CCtx_params *params_of(const struct airlock_delta_params *p)
+{
+	const struct { ZSTD_cParameter k; int v; } kv[] = {
+		{ ZSTD_c_compressionLevel, p->level },
+		{ ZSTD_c_windowLog, p->window_log }, { ZSTD_c_chainLog, p->chain_log },
+		{ ZSTD_c_hashLog, p->hash_log }, { ZSTD_c_searchLog, p->search_log },
+		{ ZSTD_c_minMatch, p->min_match }, { ZSTD_c_targetLength, p->target_length },
+		{ ZSTD_c_strategy, p->strategy },
+		{ ZSTD_c_enableLongDistanceMatching, p->ldm ? 1 : 2 },   /* 2: off, never automatic */
+		{ ZSTD_c_ldmHashLog, p->ldm ? p->ldm_hash_log : 0 },
+		{ ZSTD_c_ldmMinMatch, p->ldm ? p->ldm_min_match : 0 },
+		{ ZSTD_c_ldmBucketSizeLog, p->ldm ? p->ldm_bucket_log : 0 },
+		{ ZSTD_c_ldmHashRateLog, p->ldm ? p->ldm_rate_log : 0 },
+		{ ZSTD_c_checksumFlag, 1 }, { ZSTD_c_contentSizeFlag, 1 },
 		{ ZSTD_c_nbWorkers, 0 },    /* deterministic and better for patches */
-		/* the whole target is in memory and stays put: zstd need not copy
-		 * it into a window buffer (saves up to 2^windowLog bytes) */
-		{ ZSTD_c_stableInBuffer, 1 },
+		/* a delta's whole target is in memory and stays put: zstd need not
+		 * copy it into a window buffer (saves up to 2^windowLog bytes) */
+		{ ZSTD_c_stableInBuffer, !p->streamed },
 	};
+	ZSTD_CCtx_params *cp = ZSTD_createCCtxParams();
+	if (cp == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+		if (ZSTD_isError(ZSTD_CCtxParams_setParameter(cp, kv[i].k, kv[i].v))) {
+			ZSTD_freeCCtxParams(cp);
+			return NULL;
+		}
+	return cp;
+}
+
+uint64_t airlock_delta_estimate(const struct airlock_delta_params *p)
+{
+	ZSTD_CCtx_params *cp = params_of(p);
 	size_t r;
-	for (size_t i = 0; i < sizeof params / sizeof *params; i++)
-		if (ZSTD_isError(r = ZSTD_CCtx_setParameter(c, params[i].p, params[i].v)))
-			return zfail(err, AIRLOCK_E_FAILED, r, "cannot set up the delta encoder");
+	if (cp == NULL)
+		return UINT64_MAX;
+	r = p->streamed ? ZSTD_estimateCStreamSize_usingCCtxParams(cp) :
+	    ZSTD_estimateCCtxSize_usingCCtxParams(cp);
+	ZSTD_freeCCtxParams(cp);
+	return ZSTD_isError(r) ? UINT64_MAX : (uint64_t)r;
+}
+
+/* zstd's own choice for these sizes (what the level alone would give). */
+static void natural_params(uint64_t base_len, uint64_t target_len, int level,
+    struct airlock_delta_params *p)
+{
+	ZSTD_compressionParameters cp = ZSTD_getCParams(level, target_len,
+	    base_len > SIZE_MAX ? SIZE_MAX : (size_t)base_len);
+	int w = base_len > 0 ? encode_window_log(base_len, target_len) :
+	    airlock_delta_window_log(target_len);
+	memset(p, 0, sizeof *p);
+	p->level = level;
+	p->streamed = base_len == 0;
+	if (p->streamed && w > WLOG_RAISE_MAX)
+		w = WLOG_RAISE_MAX;
+	p->window_log = w;
+	p->chain_log = (int)cp.chainLog;
+	p->hash_log = (int)cp.hashLog;
+	p->search_log = (int)cp.searchLog;
+	p->min_match = (int)cp.minMatch;
+	p->target_length = (int)cp.targetLength;
+	p->strategy = (int)cp.strategy;
+	/* deltas always look far back; a plain frame once its window is large
+	 * (a whole feed's repeated files: cwe's XML and JSON of one record) */
+	p->ldm = base_len > 0 || w >= 24;
+	p->ldm_hash_log = min_int(w - LDM_DENSITY_LOG < 6 ? 6 : w - LDM_DENSITY_LOG,
+	    LDM_HASH_LOG_MAX);
+	p->ldm_min_match = LDM_MIN_MATCH;
+	p->ldm_bucket_log = min_int(LDM_BUCKET_LOG, p->ldm_hash_log);
+	p->ldm_rate_log = w > p->ldm_hash_log ? w - p->ldm_hash_log : 0;
+}
+
+uint64_t airlock_delta_params(uint64_t base_len, uint64_t target_len, int level, uint64_t budget,
+    struct airlock_delta_params *out)
+{
+	natural_params(base_len, target_len, level, out);
+	out->table_bytes = airlock_delta_estimate(out);
+	for (size_t i = 0; i < sizeof rungs / sizeof *rungs && out->table_bytes > budget; i++) {
+		out->chain_log = min_int(out->chain_log, rungs[i].chain);
+		out->hash_log = min_int(out->hash_log, rungs[i].hash);
+		if (out->streamed)
+			out->window_log = min_int(out->window_log,
+			    rungs[i].window < STREAM_WLOG_MIN ? STREAM_WLOG_MIN : rungs[i].window);
+		out->ldm_hash_log = min_int(out->ldm_hash_log, rungs[i].ldm);
+		out->ldm_bucket_log = min_int(out->ldm_bucket_log, out->ldm_hash_log);
+		out->ldm_rate_log = out->window_log > out->ldm_hash_log ?
+		    out->window_log - out->ldm_hash_log : 0;
+		out->table_bytes = airlock_delta_estimate(out);
+	}
+	return out->table_bytes;
+}
+
+enum airlock_code airlock_delta_apply(const struct airlock_delta_params *prm, ZSTD_CCtx *c,
+    struct airlock_err *err)
+{
+	ZSTD_CCtx_params *cp = params_of(prm);
+	size_t r;
+	if (cp == NULL)
+		return airlock_fail(err, AIRLOCK_E_FAILED, "cannot set up the zstd encoder");
+	r = ZSTD_CCtx_setParametersUsingCCtxParams(c, cp);
+	ZSTD_freeCCtxParams(cp);
+	if (ZSTD_isError(r))
+		return zfail(err, AIRLOCK_E_FAILED, r, "cannot set up the zstd encoder");
+	return AIRLOCK_OK;
+}
+
+static enum airlock_code setup_cctx(ZSTD_CCtx *c, const struct airlock_delta_params *prm,
+    const uint8_t *base, size_t base_len, size_t target_len, struct airlock_err *err)
+{
+	size_t r;
+	if (airlock_delta_apply(prm, c, err) != AIRLOCK_OK)
+		return err->code;
 	if (ZSTD_isError(r = ZSTD_CCtx_setPledgedSrcSize(c, target_len)) ||
 	    ZSTD_isError(r = ZSTD_CCtx_refPrefix(c, base, base_len)))
 		return zfail(err, AIRLOCK_E_FAILED, r, "cannot set up the delta encoder");
@@ -100,9 +231,9 @@ static enum airlock_code encode_stream(ZSTD_CCtx *c, const uint8_t *target, size
 	return err->code;
 }
 
-enum airlock_code airlock_delta_encode(const uint8_t *base, size_t base_len,
-    const uint8_t *target, size_t target_len, int level, struct airlock_sink out,
-    uint64_t *frame_len, struct airlock_err *err)
+enum airlock_code airlock_delta_encode_with(const struct airlock_delta_params *prm,
+    const uint8_t *base, size_t base_len, const uint8_t *target, size_t target_len,
+    struct airlock_sink out, uint64_t *frame_len, struct airlock_err *err)
 {
 	if (base_len == 0)
 		return airlock_fail(err, AIRLOCK_E_FAILED,
@@ -110,13 +241,29 @@ enum airlock_code airlock_delta_encode(const uint8_t *base, size_t base_len,
 	if ((uint64_t)base_len > AIRLOCK_DELTA_TARGET_MAX || (uint64_t)target_len > AIRLOCK_DELTA_TARGET_MAX)
 		return airlock_fail(err, AIRLOCK_E_FAILED,
 		    "cannot delta-code more than 2 GiB (base %zu, target %zu bytes)", base_len, target_len);
+	if (prm->streamed || prm->window_log < encode_window_log(base_len, target_len))
+		return airlock_fail(err, AIRLOCK_E_FAILED,
+		    "delta encoder settings do not cover base and target");
 	ZSTD_CCtx *c = ZSTD_createCCtx();
 	if (c == NULL)
 		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory creating a delta encoder");
-	if (setup_cctx(c, base, base_len, target_len, level, err) == AIRLOCK_OK)
+	if (setup_cctx(c, prm, base, base_len, target_len, err) == AIRLOCK_OK)
 		encode_stream(c, target, target_len, out, frame_len, err);
 	ZSTD_freeCCtx(c);
 	return err->code;
+}
+
+enum airlock_code airlock_delta_encode(const uint8_t *base, size_t base_len,
+    const uint8_t *target, size_t target_len, int level, struct airlock_sink out,
+    uint64_t *frame_len, struct airlock_err *err)
+{
+	struct airlock_delta_params prm;
+	if (base_len == 0)
+		return airlock_fail(err, AIRLOCK_E_FAILED,
+		    "cannot delta-code against an empty base (such files travel whole)");
+	airlock_delta_params(base_len, target_len, level, AIRLOCK_DELTA_BUDGET_DEFAULT, &prm);
+	return airlock_delta_encode_with(&prm, base, base_len, target, target_len, out, frame_len,
+	    err);
 }
 
 /* ---- decoding untrusted frames ---- */

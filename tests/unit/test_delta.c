@@ -361,6 +361,109 @@ static void base_with_dictionary_magic(void **state)
 	free(base), free(t), free(f.p), free(out.p);
 }
 
+/* The encoder's memory, as zstd itself estimates it, stays within the
+ * budget the payload writer gives, for every size up to the 2 GiB limit:
+ * a future change of the caps or of libzstd cannot blow the memory
+ * target silently. */
+static void params_stay_within_budget(void **state)
+{
+	(void)state;
+	const uint64_t mib = UINT64_C(1) << 20;
+	const uint64_t sizes[][2] = {     /* base, target */
+		{ 1, 1 }, { 1000, 30000 }, { 300000, 300000 }, { 4 * mib, 4 * mib },
+		{ 20 * mib, 20 * mib }, { 25 * mib, 32 * mib }, { 1024 * mib, 64 * mib },
+		{ AIRLOCK_DELTA_TARGET_MAX, AIRLOCK_DELTA_TARGET_MAX },
+	};
+	const uint64_t budgets[] = { 8 * mib, 12 * mib, 19 * mib, 24 * mib, 41 * mib, 48 * mib,
+		64 * mib };
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+		for (size_t k = 0; k < sizeof budgets / sizeof *budgets; k++) {
+			struct airlock_delta_params p;
+			uint64_t est = airlock_delta_params(sizes[i][0], sizes[i][1], 19, budgets[k], &p);
+			assert_int_equal(est, p.table_bytes);
+			assert_true(est <= budgets[k]);
+			assert_true(est > 0);
+			/* the window still covers base and target: the frame is a patch */
+			assert_true(p.window_log >= airlock_delta_window_log(sizes[i][1]));
+			assert_int_equal(p.streamed, 0);
+			/* recomputing gives the same estimate */
+			assert_int_equal(airlock_delta_estimate(&p), est);
+		}
+}
+
+/* With room to spare, zstd's own level-19 choice is kept; a 20 MiB file
+ * against its 20 MiB predecessor (bcd) within 46 MiB keeps a 2^22 binary
+ * tree and the 16 MiB long-distance table, not the 80 MiB of tables the
+ * level alone asks for. */
+static void params_shrink_only_when_needed(void **state)
+{
+	(void)state;
+	const uint64_t mib = UINT64_C(1) << 20;
+	struct airlock_delta_params p, q;
+	airlock_delta_params(300000, 300000, 19, UINT64_MAX, &p);
+	airlock_delta_params(300000, 300000, 19, 48 * mib, &q);
+	assert_true(p.table_bytes <= 48 * mib);
+	assert_memory_equal(&p, &q, sizeof p);
+	airlock_delta_params(20 * mib, 20 * mib, 19, UINT64_MAX, &p);
+	assert_int_equal(p.chain_log, 24);
+	assert_int_equal(p.hash_log, 22);
+	assert_true(p.table_bytes > 80 * mib);
+	airlock_delta_params(20 * mib, 20 * mib, 19, 46 * mib, &q);
+	assert_int_equal(q.window_log, p.window_log);
+	assert_int_equal(q.chain_log, 22);
+	assert_int_equal(q.ldm_hash_log, 21);
+	assert_true(q.table_bytes <= 46 * mib && q.table_bytes > 32 * mib);
+}
+
+/* The outer payload frame (no base): the window buffer is counted and
+ * shrinks last; a whole feed of 1 GiB fits 50 MiB with a 2^25 window. */
+static void streamed_params_count_the_window(void **state)
+{
+	(void)state;
+	const uint64_t mib = UINT64_C(1) << 20;
+	struct airlock_delta_params p;
+	airlock_delta_params(0, 20000, 19, 8 * mib, &p);
+	assert_int_equal(p.streamed, 1);
+	assert_int_equal(p.window_log, airlock_delta_window_log(20000));
+	assert_int_equal(p.ldm, 0);
+	assert_true(p.table_bytes < 2 * mib);
+	airlock_delta_params(0, 1024 * mib, 19, 50 * mib, &p);
+	assert_int_equal(p.streamed, 1);
+	assert_true(p.table_bytes <= 50 * mib);
+	assert_int_equal(p.window_log, 25);
+	assert_int_equal(p.ldm, 1);
+	airlock_delta_params(0, 1024 * mib, 19, 8 * mib, &p);
+	assert_true(p.table_bytes <= 8 * mib);
+	assert_true(p.window_log >= 20 && p.window_log <= 22);
+}
+
+/* A frame coded with the smallest tables is still a valid patch-from
+ * frame; settings that do not cover base and target are refused. */
+static void capped_frames_round_trip(void **state)
+{
+	(void)state;
+	size_t blen = 3000000, tlen;
+	uint8_t *base = make_text(blen, 7), *t = edit(base, blen, &tlen);
+	struct airlock_delta_params p;
+	struct mem f = { 0 }, out = { 0 };
+	struct airlock_err err;
+	uint64_t flen = 0;
+	airlock_err_init(&err);
+	assert_true(airlock_delta_params(blen, tlen, 19, UINT64_C(8) << 20, &p) <= UINT64_C(8) << 20);
+	assert_int_equal(airlock_delta_encode_with(&p, base, blen, t, tlen,
+	    (struct airlock_sink){ mem_write, &f }, &flen, &err), AIRLOCK_OK);
+	assert_int_equal(flen, f.len);
+	assert_true(f.len < tlen / 20);
+	assert_int_equal(decode(base, blen, &f, f.len, tlen, 27, &out, &err), AIRLOCK_OK);
+	assert_int_equal(out.len, tlen);
+	assert_memory_equal(out.p, t, tlen);
+	p.window_log = 10;
+	assert_int_equal(airlock_delta_encode_with(&p, base, blen, t, tlen,
+	    (struct airlock_sink){ mem_write, &f }, NULL, &err), AIRLOCK_E_FAILED);
+	assert_non_null(strstr(err.msg, "do not cover"));
+	free(base), free(t), free(f.p), free(out.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +477,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(frame_without_checksum_is_refused, setup, teardown),
 		cmocka_unit_test(size_and_window_limits),
 		cmocka_unit_test(base_with_dictionary_magic),
+		cmocka_unit_test(params_stay_within_budget),
+		cmocka_unit_test(params_shrink_only_when_needed),
+		cmocka_unit_test(streamed_params_count_the_window),
+		cmocka_unit_test(capped_frames_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
