@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "airlock/age.h"
@@ -22,8 +23,20 @@
 #include "airlock/header.h"
 #include "airlock/hash.h"
 
-#define QUEUE_BYTES (UINT64_C(64) << 20)   /* finished frames waiting for the tar */
+#define QUEUE_BYTES (UINT64_C(4) << 20)    /* finished frames waiting for the tar */
 #define CHUNK (UINT64_C(1) << 20)          /* progress and cancel granularity */
+/* Memory budget (plan.h: AIRLOCK_MEMORY_BASE + 2 x the largest file
+ * delta-coded). Set aside first: the program itself (code, libraries,
+ * catalog, trees, plan, I/O buffers: 8 to 11 MiB measured on the corpus),
+ * and with delta frames the queue of finished ones. */
+#define RESERVE_PROCESS (UINT64_C(12) << 20)
+/* The outer compressor's share while delta frames are coded beside it: the
+ * outer frame then mostly carries already-compressed frames. */
+#define OUTER_WITH_FRAMES (UINT64_C(8) << 20)
+#define OUTER_WINDOW_RAISE_MAX 23
+/* A frame's tables never get less than this (only reached by a group
+ * budget set by hand above the memory target). */
+#define FRAME_TABLES_MIN (UINT64_C(8) << 20)
 
 /* ---- zstd stage: a sink that compresses into the next sink ---- */
 
@@ -57,38 +70,15 @@ static enum airlock_code z_push(struct zstage *z, const void *buf, size_t len,
 	return AIRLOCK_OK;
 }
 
-static int ceil_log2(uint64_t v)
-{
-	int n = 0;
-	while (n < 63 && (UINT64_C(1) << n) < v)
-		n++;
-	return n;
-}
-
-/* The window covers the whole tar when it is small (so nothing is
- * missed), capped at 2^27 so that stock zstd and tar open it. */
-static int pick_window_log(uint64_t estimate)
-{
-	int wl = ceil_log2(estimate);
-	if (wl < AIRLOCK_WINDOW_LOG_MIN)
-		wl = AIRLOCK_WINDOW_LOG_MIN;
-	if (wl > AIRLOCK_PAYLOAD_WINDOW_LOG_MAX)
-		wl = AIRLOCK_PAYLOAD_WINDOW_LOG_MAX;
-	return wl;
-}
-
-static enum airlock_code z_init(struct zstage *z, int window_log, struct airlock_err *err)
+static enum airlock_code z_init(struct zstage *z, const struct airlock_delta_params *prm,
+    struct airlock_err *err)
 {
 	z->c = ZSTD_createCCtx();
 	z->outcap = ZSTD_CStreamOutSize();
 	z->out = malloc(z->outcap);
 	if (z->c == NULL || z->out == NULL)
 		return airlock_fail(err, AIRLOCK_E_NOMEM, "out of memory");
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(z->c, ZSTD_c_compressionLevel, AIRLOCK_PAYLOAD_LEVEL)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(z->c, ZSTD_c_windowLog, window_log)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(z->c, ZSTD_c_checksumFlag, 1)))
-		return airlock_fail(err, AIRLOCK_E_FAILED, "zstd: cannot set the compression parameters");
-	return AIRLOCK_OK;
+	return airlock_delta_apply(prm, z->c, err);
 }
 
 /* ---- the delta worker ---- */
@@ -104,6 +94,7 @@ struct worker {
 	pthread_cond_t cv;
 	const struct airlock_plan *plan;
 	const struct airlock_objstore *os;
+	uint64_t budget;             /* memory for a frame's inputs and tables */
 	struct frame_out *ready;     /* one per frame; data != NULL once encoded */
 	int *done;                   /* 1 once frame i is in ready[i] */
 	uint64_t queued;             /* bytes in ready and not yet taken */
@@ -194,6 +185,14 @@ static enum airlock_code join(const struct airlock_objstore *os,
 	return AIRLOCK_OK;
 }
 
+/* What a frame's encoder may use: the budget less its inputs, which are
+ * resident while it runs. */
+static uint64_t frame_tables_budget(uint64_t budget, const struct airlock_plan_frame *f)
+{
+	uint64_t inputs = f->size + f->base_size;
+	return budget > inputs + FRAME_TABLES_MIN ? budget - inputs : FRAME_TABLES_MIN;
+}
+
 static enum airlock_code encode_frame(struct worker *w, size_t i, struct frame_out *out,
     struct airlock_err *err)
 {
@@ -211,9 +210,12 @@ static enum airlock_code encode_frame(struct worker *w, size_t i, struct frame_o
 	if (rc == AIRLOCK_OK) {
 		rc = join(w->os, targets, f->nmembers, f->size, &target, err);
 		if (rc == AIRLOCK_OK) {
-			rc = airlock_delta_encode(base.data, base.len,
+			struct airlock_delta_params prm;
+			airlock_delta_params(base.len, target.len, AIRLOCK_PAYLOAD_LEVEL,
+			    frame_tables_budget(w->budget, f), &prm);
+			rc = airlock_delta_encode_with(&prm, base.data, base.len,
 			    target.data != NULL ? target.data : (const uint8_t *)"", target.len,
-			    AIRLOCK_PAYLOAD_LEVEL, (struct airlock_sink){ out_write, out }, &flen, err);
+			    (struct airlock_sink){ out_write, out }, &flen, err);
 			joined_free(&target);
 		}
 		joined_free(&base);
@@ -273,11 +275,12 @@ static enum airlock_code worker_take(struct worker *w, size_t i, struct frame_ou
 }
 
 static enum airlock_code worker_start(struct worker *w, const struct airlock_plan *plan,
-    const struct airlock_objstore *os, struct airlock_err *err)
+    const struct airlock_objstore *os, uint64_t budget, struct airlock_err *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->plan = plan;
 	w->os = os;
+	w->budget = budget;
 	airlock_err_init(&w->err);
 	w->ready = calloc(plan->nframes + 1, sizeof(*w->ready));
 	w->done = calloc(plan->nframes + 1, sizeof(*w->done));
@@ -360,14 +363,23 @@ static enum airlock_code put_header(struct writer *w, const char *name, uint64_t
 	return r == ARCHIVE_OK ? AIRLOCK_OK : tar_fail(w, name);
 }
 
+/* Writes data in chunks. With mapped, data is a file mapping: the pages
+ * already compressed are dropped from this process as it goes (they stay
+ * in the page cache), so a large whole file does not count in full
+ * against the memory target. */
 static enum airlock_code put_data(struct writer *w, const uint8_t *data, uint64_t len,
-    const char *name)
+    const char *name, int mapped)
 {
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), dropped = 0;
 	for (uint64_t off = 0; off < len;) {
 		size_t n = len - off < CHUNK ? (size_t)(len - off) : (size_t)CHUNK;
 		if (archive_write_data(w->a, data + off, n) != (la_ssize_t)n)
 			return tar_fail(w, name);
 		off += n;
+		if (mapped && off / page * page > dropped) {
+			madvise((void *)(data + dropped), off / page * page - dropped, MADV_DONTNEED);
+			dropped = off / page * page;
+		}
 		if (airlock_progress_step(w->progress, "compress", w->z.in_bytes, w->estimate,
 		    w->err) != AIRLOCK_OK)
 			return w->err->code;
@@ -376,11 +388,11 @@ static enum airlock_code put_data(struct writer *w, const uint8_t *data, uint64_
 }
 
 static enum airlock_code put_member(struct writer *w, const char *name, const uint8_t *data,
-    uint64_t len)
+    uint64_t len, int mapped)
 {
 	if (put_header(w, name, len) != AIRLOCK_OK)
 		return w->err->code;
-	return put_data(w, data, len, name);
+	return put_data(w, data, len, name, mapped);
 }
 
 static enum airlock_code put_whole(struct writer *w, const struct airlock_objstore *os,
@@ -398,7 +410,7 @@ static enum airlock_code put_whole(struct writer *w, const struct airlock_objsto
 	else {
 		strcpy(name, "files/");
 		strcat(name, t->path);
-		rc = put_member(w, name, data, len);
+		rc = put_member(w, name, data, len, data != NULL);
 	}
 	free(name);
 	if (data != NULL)
@@ -411,7 +423,7 @@ static enum airlock_code put_all(struct writer *w, const struct airlock_plan *pl
     struct worker *wk)
 {
 	if (put_member(w, AIRLOCK_PAYLOAD_MANIFEST_NAME, (const uint8_t *)manifest,
-	    manifest_len) != AIRLOCK_OK)
+	    manifest_len, 0) != AIRLOCK_OK)
 		return w->err->code;
 	for (size_t i = 0; i < plan->nentries; i++)
 		if (plan->entries[i].source == AIRLOCK_SRC_WHOLE &&
@@ -424,7 +436,7 @@ static enum airlock_code put_all(struct writer *w, const struct airlock_plan *pl
 		if (worker_take(wk, i, &f, w->err) != AIRLOCK_OK)
 			return w->err->code;
 		snprintf(name, sizeof(name), "deltas/%06zu.zst", i);
-		rc = put_member(w, name, f.data, f.len);
+		rc = put_member(w, name, f.data, f.len, 0);
 		free(f.data);
 		if (rc != AIRLOCK_OK)
 			return rc;
@@ -443,6 +455,47 @@ static uint64_t estimate_tar(const struct airlock_plan *plan, size_t manifest_le
 	for (size_t i = 0; i < plan->nframes; i++)
 		n += plan->frames[i].size / 4 + 1024;   /* deltas are usually far smaller */
 	return n;
+}
+
+/* What the outer compressor can actually compress: the manifest, the whole
+ * files and the tar headers (delta frames are compressed already), and so
+ * what its window and tables are sized for. */
+static uint64_t estimate_compressible(const struct airlock_plan *plan, size_t manifest_len)
+{
+	uint64_t n = manifest_len + 2048 + 1024 * (uint64_t)plan->nframes;
+	for (size_t i = 0; i < plan->nentries; i++)
+		if (plan->entries[i].source == AIRLOCK_SRC_WHOLE)
+			n += plan->entries[i].target->size + 1024;
+	return n;
+}
+
+/* The tar itself, counting frames at what they typically compress to
+ * (1/16 of their input, or less, on the corpus). */
+static uint64_t estimate_frames_out(const struct airlock_plan *plan)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < plan->nframes; i++)
+		n += plan->frames[i].size / 16;
+	return n;
+}
+
+/* The tables are sized for what compresses, but the window covers the
+ * whole tar when it is small: the frames between the manifest and the end
+ * still cost matches otherwise (caniuse v1->v2: 704 bytes more at 2^16
+ * than at 2^17). The window buffer is only touched as far as the tar goes,
+ * and the raise is capped at OUTER_WINDOW_RAISE_MAX. */
+static void outer_window(struct airlock_delta_params *outer, uint64_t tar_estimate)
+{
+	int wl = airlock_delta_window_log(tar_estimate);
+	int cap = outer->window_log > OUTER_WINDOW_RAISE_MAX ? outer->window_log :
+	    OUTER_WINDOW_RAISE_MAX;
+	if (wl > cap)
+		wl = cap;
+	if (wl > outer->window_log) {
+		outer->window_log = wl;
+		outer->ldm_rate_log = wl > outer->ldm_hash_log ? wl - outer->ldm_hash_log : 0;
+		outer->table_bytes = airlock_delta_estimate(outer);
+	}
 }
 
 /* The header's window_log bounds every zstd window a reader must allow: the
@@ -490,13 +543,21 @@ static enum airlock_code write_stream(const struct airlock_plan *plan, const cha
 	w.progress = progress;
 	w.estimate = estimate_tar(plan, manifest_len);
 	w.z.next = age;
-	int outer = pick_window_log(w.estimate);
+	/* the memory target: the program, then the outer compressor, then
+	 * the delta frames' inputs and tables, one frame at a time */
+	uint64_t reserve = RESERVE_PROCESS + (plan->nframes > 0 ? QUEUE_BYTES : 0);
+	uint64_t avail = airlock_plan_memory_bound(plan) - reserve;
+	struct airlock_delta_params outer;
+	airlock_delta_params(0, estimate_compressible(plan, manifest_len), AIRLOCK_PAYLOAD_LEVEL,
+	    plan->nframes > 0 ? OUTER_WITH_FRAMES : avail, &outer);
+	outer_window(&outer, estimate_compressible(plan, manifest_len) + estimate_frames_out(plan));
+	avail = avail > outer.table_bytes ? avail - outer.table_bytes : 0;
 	int frames = frames_window_log(plan);
-	lim->window_log = frames > outer ? frames : outer;
-	rc = z_init(&w.z, outer, err);
+	lim->window_log = frames > outer.window_log ? frames : outer.window_log;
+	rc = z_init(&w.z, &outer, err);
 	if (rc == AIRLOCK_OK)
 		rc = open_tar(&w, err);
-	if (rc == AIRLOCK_OK && (rc = worker_start(&wk, plan, os, err)) == AIRLOCK_OK) {
+	if (rc == AIRLOCK_OK && (rc = worker_start(&wk, plan, os, avail, err)) == AIRLOCK_OK) {
 		rc = put_all(&w, plan, manifest, manifest_len, os, &wk);
 		worker_stop(&wk);
 	}

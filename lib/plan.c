@@ -22,11 +22,11 @@
 #include "airlock/similar.h"
 
 #define TRIAL_LEVEL 3                        /* fast; only compares two sizes */
-/* A frame's targets plus bases, all resident while it is coded. Files
+/* A frame's targets plus bases are all resident while it is coded. Files
  * coded together find new text that recurs across them (cwe's JSON and XML
- * of the same records: one frame 358 KB, per-file frames 648 KB); a file
- * larger than this on its own gets its own frame. */
-#define GROUP_BYTES_MAX (UINT64_C(64) << 20)
+ * of the same records: one frame 358 KB, per-file frames 648 KB), so the
+ * group budget (plan.h) is as large as the memory target allows; a file
+ * larger than it on its own gets its own frame. */
 #define FRAME_BASE_MAX AIRLOCK_DELTA_TARGET_MAX
 #define SIMILAR_RATIO 4                      /* a renamed file's base: size within 4x */
 /* Content matching: smaller files are not worth a delta base; a base must
@@ -496,8 +496,27 @@ static int fits_group(const struct builder *b, size_t ei)
 	    f->base_size + base_add <= FRAME_BASE_MAX;
 }
 
+/* Twice the largest file to be delta-coded (the memory target's variable
+ * part) plus the extra the target leaves for grouping. */
+static uint64_t default_group_max(const struct builder *b)
+{
+	uint64_t largest = 0;
+	for (size_t i = 0; i < b->p->nentries; i++) {
+		if (b->p->entries[i].source != AIRLOCK_SRC_DELTA)
+			continue;
+		if (b->p->entries[i].target->size > largest)
+			largest = b->p->entries[i].target->size;
+		if (b->cbase[i]->size > largest)
+			largest = b->cbase[i]->size;
+	}
+	largest = 2 * largest + AIRLOCK_PLAN_GROUP_EXTRA;
+	return largest > AIRLOCK_PLAN_GROUP_MIN ? largest : AIRLOCK_PLAN_GROUP_MIN;
+}
+
 static enum airlock_code make_frames(struct builder *b, struct airlock_err *err)
 {
+	if (b->group_max == 0)
+		b->group_max = default_group_max(b);
 	b->open_frame = SIZE_MAX;
 	for (size_t i = 0; i < b->p->nentries; i++) {
 		if (b->p->entries[i].source != AIRLOCK_SRC_DELTA)
@@ -518,6 +537,26 @@ static enum airlock_code make_frames(struct builder *b, struct airlock_err *err)
 }
 
 /* ---- the plan ---- */
+
+uint64_t airlock_plan_largest_delta(const struct airlock_plan *p)
+{
+	uint64_t largest = 0;
+	for (size_t i = 0; i < p->nframes; i++) {
+		const struct airlock_plan_frame *f = &p->frames[i];
+		for (size_t k = 0; k < f->nbases; k++)
+			if (f->bases[k]->size > largest)
+				largest = f->bases[k]->size;
+		for (size_t k = 0; k < f->nmembers; k++)
+			if (p->entries[f->members[k]].target->size > largest)
+				largest = p->entries[f->members[k]].target->size;
+	}
+	return largest;
+}
+
+uint64_t airlock_plan_memory_bound(const struct airlock_plan *p)
+{
+	return AIRLOCK_MEMORY_BASE + 2 * airlock_plan_largest_delta(p);
+}
 
 void airlock_plan_free(struct airlock_plan *p)
 {
@@ -565,7 +604,7 @@ enum airlock_code airlock_plan_make(struct airlock_plan **out, const struct airl
     struct airlock_err *err)
 {
 	struct builder b = { .base = base, .target = target, .os = os, .progress = progress,
-		.trial_level = TRIAL_LEVEL, .group_max = GROUP_BYTES_MAX };
+		.trial_level = TRIAL_LEVEL, .group_max = 0 };
 	if (opt != NULL && opt->group_max != 0)
 		b.group_max = opt->group_max;
 	if (opt != NULL && opt->level > 0 && opt->level < TRIAL_LEVEL)

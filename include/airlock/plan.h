@@ -52,11 +52,29 @@ struct airlock_plan {
 	size_t nframes;
 };
 
+/* Default group budget (see group_max): what is left of the memory target's
+ * fixed part once the program, the outer compressor and reasonable encoder
+ * tables are paid for goes to grouping files, which shares their context. */
+#define AIRLOCK_PLAN_GROUP_EXTRA (UINT64_C(32) << 20)
+#define AIRLOCK_PLAN_GROUP_MIN (UINT64_C(24) << 20)
+
 struct airlock_plan_options {
 	int level;                 /* zstd level for delta frames; 19 by default */
-	uint64_t group_max;        /* bytes of targets + bases one frame may hold
-	                              (0: 64 MiB); bounds the coder's memory */
+	uint64_t group_max;        /* bytes of targets + bases one frame may hold (0:
+	                              from the memory target: 2 x the largest file
+	                              delta-coded + AIRLOCK_PLAN_GROUP_EXTRA, at least
+	                              AIRLOCK_PLAN_GROUP_MIN); bounds the coder's memory */
 };
+
+/* The memory target of the bundle step (issue 3): peak memory below 64 MiB
+ * plus twice the largest file being delta-coded. The planner sizes its
+ * groups from it and the payload writer its encoders. */
+#define AIRLOCK_MEMORY_BASE (UINT64_C(64) << 20)
+
+/* The largest file (target or base) a frame of p codes; 0 if none. */
+uint64_t airlock_plan_largest_delta(const struct airlock_plan *p);
+/* AIRLOCK_MEMORY_BASE + 2 x airlock_plan_largest_delta(p). */
+uint64_t airlock_plan_memory_bound(const struct airlock_plan *p);
 
 /* Plans target against base (NULL for a full bundle: every file whole).
  * Base and target trees must stay alive while the plan is used. File

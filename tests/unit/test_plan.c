@@ -344,6 +344,12 @@ static void files_over_the_group_budget_get_their_own_frames(void **state)
 	check_plan(f);
 	assert_int_equal(f->plan->nframes, 1);
 	assert_int_equal(f->plan->frames[0].nmembers, 4);
+	/* the memory target follows the largest file coded (big2, 1.3 MB) */
+	assert_int_equal(airlock_plan_largest_delta(f->plan), 1300000);
+	assert_int_equal(airlock_plan_memory_bound(f->plan), AIRLOCK_MEMORY_BASE + 2600000);
+	/* and the default group budget from it holds the whole frame */
+	assert_true(f->plan->frames[0].size + f->plan->frames[0].base_size <=
+	    2 * 1300000 + AIRLOCK_PLAN_GROUP_EXTRA);
 	airlock_plan_free(f->plan);
 	airlock_tree_free(f->base);
 	airlock_tree_free(f->target);
@@ -466,6 +472,9 @@ static void full_bundle_is_all_whole(void **state)
 	assert_int_equal(entry(f, "a")->source, AIRLOCK_SRC_WHOLE);
 	assert_int_equal(entry(f, "d/b")->source, AIRLOCK_SRC_WHOLE);
 	assert_int_equal(entry(f, "l")->source, AIRLOCK_SRC_SYMLINK);
+	/* nothing is delta-coded: the memory target is its fixed part */
+	assert_int_equal(airlock_plan_largest_delta(f->plan), 0);
+	assert_int_equal(airlock_plan_memory_bound(f->plan), AIRLOCK_MEMORY_BASE);
 }
 
 static int cancel_at_once(void *ctx, const char *stage, uint64_t done, uint64_t total)
