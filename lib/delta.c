@@ -126,7 +126,14 @@ uint64_t airlock_delta_estimate(const struct airlock_delta_params *p)
 	r = p->streamed ? ZSTD_estimateCStreamSize_usingCCtxParams(cp) :
 	    ZSTD_estimateCCtxSize_usingCCtxParams(cp);
 	ZSTD_freeCCtxParams(cp);
-	return ZSTD_isError(r) ? UINT64_MAX : (uint64_t)r;
+	if (ZSTD_isError(r))
+		return UINT64_MAX;
+	/* the window buffer fills in order: pages past the input are never
+	 * touched (a 20 MB feed in a 2^25 window uses 20 MB of it) */
+	uint64_t window = UINT64_C(1) << p->window_log;
+	if (p->streamed && p->input_len < window && window - p->input_len < r)
+		r -= (size_t)(window - p->input_len);
+	return (uint64_t)r;
 }
 
 /* zstd's own choice for these sizes (what the level alone would give). */
@@ -140,6 +147,7 @@ static void natural_params(uint64_t base_len, uint64_t target_len, int level,
 	memset(p, 0, sizeof *p);
 	p->level = level;
 	p->streamed = base_len == 0;
+	p->input_len = p->streamed ? target_len : 0;
 	if (p->streamed && w > WLOG_RAISE_MAX)
 		w = WLOG_RAISE_MAX;
 	p->window_log = w;

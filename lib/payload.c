@@ -465,7 +465,7 @@ static uint64_t estimate_compressible(const struct airlock_plan *plan, size_t ma
 	uint64_t n = manifest_len + 2048 + 1024 * (uint64_t)plan->nframes;
 	for (size_t i = 0; i < plan->nentries; i++)
 		if (plan->entries[i].source == AIRLOCK_SRC_WHOLE)
-			n += plan->entries[i].target->size + 1024;
+			n += plan->entries[i].target->size + 2048;   /* header, pax name, padding */
 	return n;
 }
 
@@ -493,6 +493,7 @@ static void outer_window(struct airlock_delta_params *outer, uint64_t tar_estima
 		wl = cap;
 	if (wl > outer->window_log) {
 		outer->window_log = wl;
+		outer->input_len = UINT64_C(1) << wl;   /* frames can be larger than guessed */
 		outer->ldm_rate_log = wl > outer->ldm_hash_log ? wl - outer->ldm_hash_log : 0;
 		outer->table_bytes = airlock_delta_estimate(outer);
 	}

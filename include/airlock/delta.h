@@ -32,6 +32,8 @@ struct airlock_delta_params {
 	int ldm;                       /* long-distance matcher on (1) or off (0) */
 	int ldm_hash_log, ldm_min_match, ldm_bucket_log, ldm_rate_log;
 	int streamed;                  /* 1: input copied into a window buffer (counted) */
+	uint64_t input_len;            /* streamed: bytes expected; the buffer is
+	                                  counted only as far as they fill it */
 	uint64_t table_bytes;          /* zstd's own estimate of the encoder's memory */
 };
 

@@ -4,7 +4,8 @@
  * checksum and the reader controls the window) and encrypted with age.
  *
  * Writer: plan + objects -> tar -> zstd -> age -> sink. Delta frames are
- * encoded in a worker thread while the main thread streams the tar.
+ * encoded in a worker thread while the main thread streams the tar (the
+ * manifest and whole files): two cores when a bundle has both.
  * Reader: age source -> zstd -> strict tar, one member at a time. */
 #ifndef AIRLOCK_PAYLOAD_H
 #define AIRLOCK_PAYLOAD_H
@@ -36,8 +37,9 @@ struct airlock_payload_limits {
  * deltas/NNNNNN.zst per plan frame), zstd level 19 with checksum, age to
  * the n recipients. File contents come from os. *lim receives what was
  * written. compressed, if not NULL, receives the bytes of the zstd stream
- * (the age input). Memory stays below about 64 MiB plus twice the largest
- * delta frame's inputs, plus zstd's own tables. */
+ * (the age input). Memory: the encoders' tables are chosen so that the
+ * process stays under airlock_plan_memory_bound(plan) (64 MiB + 2 x the
+ * largest file delta-coded), given the planner's default group budget. */
 enum airlock_code airlock_payload_write(const struct airlock_plan *plan, const char *manifest,
     size_t manifest_len, const struct airlock_objstore *os, const uint8_t (*recipients)[32],
     size_t n, struct airlock_sink out, struct airlock_payload_limits *lim, uint64_t *compressed,
