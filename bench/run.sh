@@ -56,7 +56,7 @@ report() {
 			k = f[1] SUBSEP f[2]; A[k] = 1
 			pay[k] = f[3]; over[k] = f[4] + f[5] + f[6] + f[7]; tot[k] = f[8]
 			none[k] = (f[8] == "")   # unchanged tree: no version, no bundle
-			snap[k] = f[9]; bms[k] = f[10]; brss[k] = f[11]; brun[k] = f[12]
+			snap[k] = f[9]; bms[k] = f[10]; brss[k] = f[11]; brun[k] = f[12]; bnd[k] = f[14]
 		}
 	}
 	$1 == "dataset" { next }
@@ -88,16 +88,16 @@ report() {
 			printf "\n### %s: create time in s (* = 1 run, else median of 3), peak RSS in MiB\n\n", ds
 			printf "| step | airlock snapshot | airlock bundle |"
 			for (p = 1; p <= np; p++) printf " %s |", name[peer[p]]
-			printf " airlock bundle / patch-from | RSS airlock bundle |"
+			printf " airlock bundle / patch-from | RSS airlock bundle | memory bound |"
 			for (p = 1; p <= np; p++) printf " RSS %s |", peer[p]
 			printf "\n|---|---|---|"
-			for (p = 1; p <= 2 * np + 2; p++) printf "---|"
+			for (p = 1; p <= 2 * np + 3; p++) printf "---|"
 			printf "\n"
 			for (i = 1; i <= n; i++) {
 				k = ds SUBSEP s[i]
 				printf "| %s | %s | %s |", s[i], (k in A) ? sec(snap[k], 1) : "-", (k in A) ? sec(bms[k], brun[k]) : "-"
 				for (p = 1; p <= np; p++) printf " %s |", sec(T[k, peer[p]], R[k, peer[p]])
-				printf " %s | %s |", (k in A && T[k, "patch"] > 0) ? sprintf("%.2f", bms[k] / T[k, "patch"]) : "-", (k in A) ? mib(brss[k]) : "-"
+				printf " %s | %s | %s |", (k in A && T[k, "patch"] > 0) ? sprintf("%.2f", bms[k] / T[k, "patch"]) : "-", (k in A) ? mib(brss[k]) : "-", (k in A) ? mib(bnd[k]) : "-"
 				for (p = 1; p <= np; p++) printf " %s |", mib(M[k, peer[p]])
 				printf "\n"
 			}
@@ -148,7 +148,7 @@ fetch=${AIRLOCK_CORPUS_FETCH:-$repo/../shared/corpus/fetch.sh}
 mkdir -p "$corpus"
 corpus=$(cd "$corpus" && pwd)
 
-for t in zstd xdelta3 bsdiff rsync tar /usr/bin/time python3; do
+for t in zstd xdelta3 bsdiff rsync tar age /usr/bin/time python3; do
 	command -v "$t" >/dev/null || die "$t is missing (scripts/deps.sh installs it)"
 done
 have_airlock=0
@@ -196,7 +196,7 @@ trap 'rm -rf "$work"' EXIT
 res=$out/results.tsv
 air=$out/airlock.tsv
 printf 'dataset\tstep\ttool\tbytes\tms\truns\trss_kb\n' >"$res"
-printf 'dataset\tstep\tpayload_zstd\tage_overhead\tbundle_json\tminisig\tcontainer\tbundle_total\tsnapshot_ms\tbundle_ms\tbundle_rss_kb\truns\tpayload_age\n' >"$air"
+printf 'dataset\tstep\tpayload_zstd\tage_overhead\tbundle_json\tminisig\tcontainer\tbundle_total\tsnapshot_ms\tbundle_ms\tbundle_rss_kb\truns\tpayload_age\tbound_kb\n' >"$air"
 
 # ---- measuring ---------------------------------------------------------------
 # measure CMD...: runs CMD (output to /dev/null) RUNS times, or once when the
@@ -298,6 +298,19 @@ split_bundle() {
 	echo "$((body - 16 * chunks)) $((p - (body - 16 * chunks))) $j $m $((total - j - m - p)) $total $p"
 }
 
+# memory_bound PAYLOAD_AGE OLDDIR: issue 3's memory target for this bundle, in
+# KiB: 64 MiB + 2 x the largest file delta-coded (a target in MANIFEST.json
+# with source "delta", or its base in OLDDIR), read from the bundle itself
+memory_bound() {
+	age -d -i "$work/importer/site.key" "$1" | zstd -dc | tar -xOf - MANIFEST.json |
+		python3 -c 'import json, os, sys
+m = json.load(sys.stdin); big = 0
+for e in m["entries"]:
+    if e.get("source") == "delta":
+        big = max(big, e["size"], os.path.getsize(os.path.join(sys.argv[1], e.get("base", e["path"]))))
+print((64 * 1048576 + 2 * big) // 1024)' "$2"
+}
+
 airlock_step() {
 	local ds=$1 k=$2 new=$3 feed=bench-$1 base=$SNAP_VERSION o=$work/a.bundle lay
 	snapshot "$feed" "$new"
@@ -309,9 +322,11 @@ airlock_step() {
 	measure bash -c 'rm -f "$4"; "$1" --home "$2" bundle "$3" --to bench --from "$5" -o "$4"' _ \
 		"$build/airlock-signer" "$work/signer" "$feed" "$o" "$base"
 	lay=$(split_bundle "$o")
+	local bound
+	bound=$(memory_bound "$work/layers/payload.age" "$corpus/$ds/v$((k - 1))")
 	set -- $lay
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$k" "$1" "$2" "$3" "$4" "$5" "$6" \
-		"$SNAP_MS" "$M_MS" "$M_RSS" "$M_RUNS" "$7" >>"$air"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$k" "$1" "$2" "$3" "$4" "$5" "$6" \
+		"$SNAP_MS" "$M_MS" "$M_RSS" "$M_RUNS" "$7" "$bound" >>"$air"
 }
 
 # ---- the run -------------------------------------------------------------------
