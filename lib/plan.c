@@ -36,6 +36,7 @@
 #define SKETCH_MIN 256
 #define SKETCH_SHARED_MIN (AIRLOCK_SKETCH_K / 8)
 #define SKETCH_FILES_MAX 65536
+#define CONTENT_SCAN_MAX (UINT64_C(256) << 20)   /* about 0.3 s of reading */
 #define KEY_MAX (AIRLOCK_PATH_MAX + 1)
 
 struct builder {
@@ -49,6 +50,7 @@ struct builder {
 	size_t nby_hash;
 	char **keys;                                /* name keys of base entries (lazy) */
 	struct airlock_similar *contents;           /* base files by sketch (lazy) */
+	uint64_t content_scan_max;                  /* see airlock_plan_options */
 	const struct airlock_tree_entry **cbase;    /* per entry: delta base candidate */
 	size_t open_frame;                          /* frame taking small files, or SIZE_MAX */
 };
@@ -229,19 +231,35 @@ static enum airlock_code sketch_object(const struct builder *b, const struct air
 	return AIRLOCK_OK;
 }
 
-/* Reads every base file that could serve as a base once, only when some
+/* Whether base file e may serve as a base by content: any file when the
+ * base is small enough to read whole, else only files gone from the target
+ * (renamed or moved), so that the work stays proportional to the change. */
+static int content_candidate(const struct builder *b, const struct airlock_tree_entry *e,
+    int whole_base)
+{
+	if (!is_file(e) || e->size < SKETCH_MIN || e->size > FRAME_BASE_MAX)
+		return 0;
+	return whole_base || airlock_tree_find(b->target, e->path) == NULL;
+}
+
+/* Reads the base files that could serve as a base once, only when some
  * new file has no base by name. */
 static enum airlock_code index_contents(struct builder *b, struct airlock_err *err)
 {
-	size_t indexed = 0;
+	size_t indexed = 0, n = airlock_tree_count(b->base);
+	uint64_t total = 0;
 	if (airlock_similar_new(&b->contents, err) != AIRLOCK_OK)
 		return err->code;
-	for (size_t i = 0; i < airlock_tree_count(b->base) && indexed < SKETCH_FILES_MAX; i++) {
+	for (size_t i = 0; i < n; i++)
+		if (content_candidate(b, airlock_tree_at(b->base, i), 1))
+			total += airlock_tree_at(b->base, i)->size;
+	int whole_base = total <= b->content_scan_max;
+	for (size_t i = 0; i < n && indexed < SKETCH_FILES_MAX; i++) {
 		const struct airlock_tree_entry *e = airlock_tree_at(b->base, i);
 		struct airlock_sketch sk;
-		if (!is_file(e) || e->size < SKETCH_MIN || e->size > FRAME_BASE_MAX)
+		if (!content_candidate(b, e, whole_base))
 			continue;
-		if (airlock_progress_step(b->progress, "plan", i, airlock_tree_count(b->base), err) != AIRLOCK_OK ||
+		if (airlock_progress_step(b->progress, "plan", i, n, err) != AIRLOCK_OK ||
 		    sketch_object(b, e, &sk, err) != AIRLOCK_OK ||
 		    airlock_similar_add(b->contents, i, &sk, err) != AIRLOCK_OK)
 			return err->code;
@@ -607,6 +625,8 @@ enum airlock_code airlock_plan_make(struct airlock_plan **out, const struct airl
 		.trial_level = TRIAL_LEVEL, .group_max = 0 };
 	if (opt != NULL && opt->group_max != 0)
 		b.group_max = opt->group_max;
+	b.content_scan_max = opt != NULL && opt->content_scan_max != 0 ? opt->content_scan_max :
+	    CONTENT_SCAN_MAX;
 	if (opt != NULL && opt->level > 0 && opt->level < TRIAL_LEVEL)
 		b.trial_level = opt->level;
 	*out = NULL;

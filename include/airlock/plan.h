@@ -64,6 +64,11 @@ struct airlock_plan_options {
 	                              from the memory target: 2 x the largest file
 	                              delta-coded + AIRLOCK_PLAN_GROUP_EXTRA, at least
 	                              AIRLOCK_PLAN_GROUP_MIN); bounds the coder's memory */
+	uint64_t content_scan_max; /* base bytes the planner may read to find a new
+	                              file's base by content (0: 256 MiB); past it,
+	                              only base files gone from the target (renames,
+	                              moves) are read, so a large feed's work stays
+	                              proportional to what changed */
 };
 
 /* The memory target of the bundle step (issue 3): peak memory below 64 MiB

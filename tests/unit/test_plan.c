@@ -459,6 +459,38 @@ static void renamed_and_edited_files_find_their_base_by_content(void **state)
 	free(a), free(b), free(c);
 }
 
+/* On a large base only files gone from the target are read for content
+ * matching (a rename or move), not the whole version: the work stays
+ * proportional to the change. A small base is read whole, so a new file
+ * can also start from a file that is still there. */
+static void content_matching_reads_a_large_base_only_where_it_changed(void **state)
+{
+	struct fixture *f = *state;
+	char *a = random_bytes(40000, 31), *b = random_bytes(40000, 32);
+	put_bytes("base", "rules/kept.rules", a, 40000, 0644);
+	put_bytes("base", "rules/old.rules", b, 40000, 0644);
+	put_bytes("target", "rules/kept.rules", a, 40000, 0644);
+	memcpy(a + 100, "a variant", 9);
+	put_bytes("target", "x/variant.dat", a, 40000, 0644);   /* like a file still there */
+	memcpy(b + 100, "an edit", 7);
+	put_bytes("target", "y/moved.dat", b, 40000, 0644);     /* like a file removed */
+	make_plan(f, 0);
+	check_plan(f);
+	assert_string_equal(entry(f, "x/variant.dat")->base->path, "rules/kept.rules");
+	assert_string_equal(entry(f, "y/moved.dat")->base->path, "rules/old.rules");
+	airlock_plan_free(f->plan);
+	struct airlock_plan_options opt = { .content_scan_max = 1 };
+	struct airlock_err err;
+	airlock_err_init(&err);
+	assert_int_equal(airlock_plan_make(&f->plan, f->base, f->target, f->os, &opt, NULL, &err),
+	    AIRLOCK_OK);
+	check_plan(f);
+	assert_int_equal(entry(f, "x/variant.dat")->source, AIRLOCK_SRC_WHOLE);
+	assert_int_equal(entry(f, "y/moved.dat")->source, AIRLOCK_SRC_DELTA);
+	assert_string_equal(entry(f, "y/moved.dat")->base->path, "rules/old.rules");
+	free(a), free(b);
+}
+
 static void full_bundle_is_all_whole(void **state)
 {
 	struct fixture *f = *state;
@@ -513,6 +545,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(symlinks_and_removals, setup, teardown),
 		cmocka_unit_test_setup_teardown(hash_named_files_find_their_predecessor, setup, teardown),
 		cmocka_unit_test_setup_teardown(renamed_and_edited_files_find_their_base_by_content,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(content_matching_reads_a_large_base_only_where_it_changed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(full_bundle_is_all_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(planning_can_be_cancelled, setup, teardown),
