@@ -548,10 +548,11 @@ static enum airlock_code write_stream(const struct airlock_plan *plan, const cha
 	 * the delta frames' inputs and tables, one frame at a time */
 	uint64_t reserve = RESERVE_PROCESS + (plan->nframes > 0 ? QUEUE_BYTES : 0);
 	uint64_t avail = airlock_plan_memory_bound(plan) - reserve;
+	uint64_t compressible = estimate_compressible(plan, manifest_len);
 	struct airlock_delta_params outer;
-	airlock_delta_params(0, estimate_compressible(plan, manifest_len), AIRLOCK_PAYLOAD_LEVEL,
+	airlock_delta_params(0, compressible, AIRLOCK_PAYLOAD_LEVEL,
 	    plan->nframes > 0 ? OUTER_WITH_FRAMES : avail, &outer);
-	outer_window(&outer, estimate_compressible(plan, manifest_len) + estimate_frames_out(plan));
+	outer_window(&outer, compressible + estimate_frames_out(plan));
 	avail = avail > outer.table_bytes ? avail - outer.table_bytes : 0;
 	int frames = frames_window_log(plan);
 	lim->window_log = frames > outer.window_log ? frames : outer.window_log;

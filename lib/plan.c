@@ -218,16 +218,26 @@ static const struct airlock_tree_entry *match_key(struct builder *b,
 
 /* ---- finding a similar base by content ---- */
 
+struct mapped {
+	const uint8_t *data;
+	size_t len;
+};
+
+static void unmap(struct mapped *m)
+{
+	if (m->data != NULL)
+		munmap((void *)m->data, m->len);
+	m->data = NULL;
+}
+
 static enum airlock_code sketch_object(const struct builder *b, const struct airlock_tree_entry *e,
     struct airlock_sketch *sk, struct airlock_err *err)
 {
-	const uint8_t *data;
-	size_t len;
-	if (airlock_objstore_map(b->os, e->hash, &data, &len, err) != AIRLOCK_OK)
+	struct mapped m = { 0 };
+	if (airlock_objstore_map(b->os, e->hash, &m.data, &m.len, err) != AIRLOCK_OK)
 		return err->code;
-	airlock_sketch_make(sk, data, len);
-	if (data != NULL)
-		munmap((void *)data, len);
+	airlock_sketch_make(sk, m.data, m.len);
+	unmap(&m);
 	return AIRLOCK_OK;
 }
 
@@ -386,18 +396,6 @@ static enum airlock_code compressed_size(const uint8_t *data, size_t len, int le
 	if (ZSTD_isError(rem))
 		return airlock_fail(err, AIRLOCK_E_FAILED, "cannot compress: %s", ZSTD_getErrorName(rem));
 	return AIRLOCK_OK;
-}
-
-struct mapped {
-	const uint8_t *data;
-	size_t len;
-};
-
-static void unmap(struct mapped *m)
-{
-	if (m->data != NULL)
-		munmap((void *)m->data, m->len);
-	m->data = NULL;
 }
 
 /* 1 if delta-coding t against base beats compressing t alone. */
